@@ -94,7 +94,7 @@ class Assignment(_Strict):
     late_policy: LatePolicy | None = None
     limits: Limits = Limits()
     files: list[str] = []
-    """Extra files shipped with the release (data, helper modules), relative to the source folder."""
+    """Extra files shipped with the release (data, helpers), relative to the source folder."""
 
     @field_validator("due")
     @classmethod
@@ -248,4 +248,3 @@ def load_all(repo: Repo) -> list[Course]:
         raise ConfigError("\n".join(problems))
     order = {cid: i for i, cid in enumerate(COURSE_IDS)}
     return sorted(courses, key=lambda c: (order.get(c.id, len(order)), c.id))
-

@@ -1,0 +1,252 @@
+"""The `autograder` command line: every teacher task, on the embedded SQLite default.
+
+Errors a user can act on (a wrong config, a missing file, an unknown course)
+are printed as one clear message and exit with status 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from autograder import book as book_mod
+from autograder.config import Course, load_all, load_course
+from autograder.errors import AutograderError
+from autograder.nbgrader_setup import write_config_file
+from autograder.paths import Repo
+
+out = Console()
+err = Console(stderr=True)
+
+
+class Context:
+    def __init__(self, root: Path | None) -> None:
+        self._root = root
+        self._repo: Repo | None = None
+
+    @property
+    def repo(self) -> Repo:
+        if self._repo is None:
+            self._repo = Repo.find(self._root)
+        return self._repo
+
+    def db_url(self, course: Course, db: str | None) -> str:
+        url = db or self.repo.default_db_url(course.id)
+        write_config_file(self.repo, course, url)
+        return url
+
+
+pass_ctx = click.make_pass_decorator(Context)
+db_option = click.option(
+    "--db",
+    metavar="URL",
+    default=None,
+    help="Gradebook as an SQLAlchemy URL (default: SQLite inside the course folder).",
+)
+
+
+class FriendlyGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except AutograderError as exc:
+            err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+            sys.exit(2)
+
+
+@click.group(cls=FriendlyGroup)
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Course repository (default: the folder holding course_configs/, found upwards).",
+)
+@click.pass_context
+def main(ctx: click.Context, root: Path | None) -> None:
+    """Build the course book and release, grade and report nbgrader assignments."""
+    ctx.obj = Context(root)
+
+
+@main.command()
+@click.option("--skip-book", is_flag=True, help="Only generate the releases and book sources.")
+@db_option
+@pass_ctx
+def build(ctx: Context, skip_book: bool, db: str | None) -> None:
+    """Build all student releases and the whole book (lectures executed, cached)."""
+    from autograder.release import generate_release
+
+    courses = load_all(ctx.repo)
+    for course in courses:
+        url = ctx.db_url(course, db)
+        for assignment in course.assignments:
+            path = generate_release(course, assignment, ctx.repo.course_dir(course.id), url)
+            out.print(f"released {course.id}/{assignment.id} -> {ctx.repo.rel(path)}")
+    book_mod.write_sources(ctx.repo, courses)
+    if skip_book:
+        return
+    index = book_mod.build_html(ctx.repo)
+    out.print(f"book built: {ctx.repo.rel(index)}")
+
+
+@main.command()
+@click.argument("course_id")
+@click.argument("assignment_id")
+@db_option
+@pass_ctx
+def release(ctx: Context, course_id: str, assignment_id: str, db: str | None) -> None:
+    """Generate the student version of ASSIGNMENT (no solutions, no hidden tests)."""
+    from autograder.release import generate_release
+
+    course = load_course(ctx.repo, course_id)
+    assignment = course.assignment(assignment_id)
+    path = generate_release(
+        course, assignment, ctx.repo.course_dir(course.id), ctx.db_url(course, db)
+    )
+    out.print(f"released {course.id}/{assignment.id} -> {ctx.repo.rel(path)}")
+
+
+@main.command()
+@click.argument("course_id")
+@click.argument("assignment_id")
+@click.argument("submissions", type=click.Path(path_type=Path))
+@click.option("--student", "students", multiple=True, help="Grade only this student (repeatable).")
+@db_option
+@pass_ctx
+def grade(
+    ctx: Context,
+    course_id: str,
+    assignment_id: str,
+    submissions: Path,
+    students: tuple[str, ...],
+    db: str | None,
+) -> None:
+    """Autograde every submission in SUBMISSIONS (nbgrader layout, folder or .zip)."""
+    from autograder.grading.collect import discover, opened
+    from autograder.grading.engine import GradingContext, grade_all
+
+    course = load_course(ctx.repo, course_id)
+    assignment = course.assignment(assignment_id)
+    url = ctx.db_url(course, db)
+    grading = GradingContext(course, assignment, ctx.repo.course_dir(course.id), url)
+    with opened(submissions) as folder:
+        found = discover(folder, assignment, ctx.repo.source_dir(course.id, assignment.id))
+        if students:
+            unknown = sorted(set(students) - {s.student for s in found})
+            if unknown:
+                raise AutograderError(f"{submissions}: no submission from {', '.join(unknown)}")
+            found = [s for s in found if s.student in students]
+        if not found:
+            raise AutograderError(f"{submissions}: no submissions found for {assignment.id}")
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=err, transient=False) as progress:
+            task = progress.add_task(f"grading {course.id}/{assignment.id}", total=len(found))
+
+            def done(result) -> None:
+                progress.update(task, advance=1, description=f"graded {result.student}")
+
+            graded = grade_all(grading, found, done)
+    table = Table(title=f"{course.id}/{assignment.id}: {len(graded)} submissions")
+    for column in ("student", "score", "status", "notes"):
+        table.add_column(column, overflow="fold")
+    for r in graded:
+        notes = "\n".join(r.messages[:6]) + (
+            f"\n(+{len(r.messages) - 6} more)" if len(r.messages) > 6 else ""
+        )
+        table.add_row(r.student, f"{r.score:g} / {r.max_score:g}", r.status, notes)
+    out.print(table)
+    if any(r.status == "error" for r in graded):
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("course_id")
+@click.argument("assignment_id")
+@click.option("--student", default=None, help="Only this student.")
+@db_option
+@pass_ctx
+def feedback(
+    ctx: Context, course_id: str, assignment_id: str, student: str | None, db: str | None
+) -> None:
+    """Write per-student HTML feedback for graded submissions."""
+    from autograder.feedback import generate
+
+    course = load_course(ctx.repo, course_id)
+    assignment = course.assignment(assignment_id)
+    written = generate(
+        course, assignment, ctx.repo.course_dir(course.id), ctx.db_url(course, db), student
+    )
+    if not written:
+        raise AutograderError(
+            f"{course.id}/{assignment.id}: nothing graded yet; run autograder grade first"
+        )
+    failed = False
+    for sid, where in written.items():
+        if isinstance(where, Path):
+            out.print(f"{sid}: {ctx.repo.rel(where)}")
+        else:
+            failed = True
+            out.print(f"[red]{sid}: {where}[/]")
+    if failed:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("course_id")
+@click.argument("assignment_id", required=False)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the CSV files (default: assignments/<course>/exports).",
+)
+@db_option
+@pass_ctx
+def export(
+    ctx: Context, course_id: str, assignment_id: str | None, out_dir: Path | None, db: str | None
+) -> None:
+    """Write grades.csv (per student) and questions.csv (per question) from the gradebook."""
+    from autograder.export import export as do_export
+
+    course = load_course(ctx.repo, course_id)
+    ids = [course.assignment(assignment_id).id] if assignment_id else None
+    target = out_dir or ctx.repo.course_dir(course.id) / "exports"
+    for path in do_export(course, ctx.db_url(course, db), target, ids):
+        out.print(f"wrote {ctx.repo.rel(path)}")
+
+
+@main.command()
+@click.argument("course_id", required=False)
+@click.option("--lectures/--no-lectures", default=True, help="Execute the lectures.")
+@click.option("--assignments/--no-assignments", default=True, help="Grade solution and release.")
+@click.option("--workers", type=int, default=None, help="Parallel checks (default: cores).")
+@pass_ctx
+def validate(
+    ctx: Context, course_id: str | None, lectures: bool, assignments: bool, workers: int | None
+) -> None:
+    """Check that lectures run and assignments grade correctly (full marks / zero)."""
+    from autograder.validate import validate as run_validate
+
+    courses = [load_course(ctx.repo, course_id)] if course_id else load_all(ctx.repo)
+
+    def show(check) -> None:
+        mark = "[green]ok[/]" if check.ok else "[red]FAIL[/]"
+        out.print(f"{mark} {check.name} ({check.seconds:.1f} s)")
+        for problem in check.problems:
+            out.print(f"    {problem}", highlight=False, markup=False)
+
+    checks = run_validate(ctx.repo, courses, lectures, assignments, workers, show)
+    failed = [c for c in checks if not c.ok]
+    out.print(f"{len(checks) - len(failed)} passed, {len(failed)} failed")
+    if failed:
+        sys.exit(1)

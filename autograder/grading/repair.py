@@ -1,0 +1,142 @@
+"""Structural checks of a submission against the teacher's notebook, and the repair nbgrader runs.
+
+Students delete or copy cells by accident. A deleted test cell must not cost a
+student the points their answer earns, and a copied one must not confuse the
+grader. `compare_structure` reports what differs; `restore_missing` puts the
+teacher's cells back (tests and read-only cells from the source, answer cells
+as the unanswered release stub) so the grade reflects the real answers.
+Duplicates are left to nbgrader's DeduplicateIds, which keeps the first copy.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+
+from nbconvert.exporters.exporter import ResourcesDict
+from nbformat import NotebookNode
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Unicode
+
+from autograder.notebooks import nbgrader_meta, read_notebook
+
+UNANSWERED_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
+
+
+@dataclass(frozen=True)
+class StructureProblem:
+    grade_id: str
+    kind: str  # "missing" | "duplicated" | "type-changed"
+    message: str
+
+
+def _ids(notebook: NotebookNode) -> list[str]:
+    return [
+        str(nbgrader_meta(c)["grade_id"])
+        for c in notebook.cells
+        if nbgrader_meta(c).get("grade_id")
+    ]
+
+
+def compare_structure(source: NotebookNode, submitted: NotebookNode) -> list[StructureProblem]:
+    problems: list[StructureProblem] = []
+    submitted_ids = _ids(submitted)
+    submitted_types = {}
+    for cell in submitted.cells:
+        gid = nbgrader_meta(cell).get("grade_id")
+        if gid:
+            submitted_types.setdefault(str(gid), cell.cell_type)
+    for cell in source.cells:
+        meta = nbgrader_meta(cell)
+        gid = meta.get("grade_id")
+        if not gid or meta.get("task"):
+            continue
+        gid = str(gid)
+        what = (
+            "test cell"
+            if meta.get("grade") and not meta.get("solution")
+            else ("answer cell" if meta.get("solution") else "read-only cell")
+        )
+        count = submitted_ids.count(gid)
+        if count == 0:
+            consequence = (
+                "it was restored from the teacher's copy and graded as usual"
+                if not meta.get("solution")
+                else "it was restored empty, so it counts as unanswered"
+            )
+            problems.append(
+                StructureProblem(gid, "missing", f"{what} '{gid}' was deleted; {consequence}")
+            )
+        elif count > 1:
+            problems.append(
+                StructureProblem(
+                    gid,
+                    "duplicated",
+                    f"{what} '{gid}' appears {count} times; the first copy is graded, "
+                    "the others run as ordinary cells",
+                )
+            )
+        elif submitted_types[gid] != cell.cell_type:
+            problems.append(
+                StructureProblem(
+                    gid,
+                    "type-changed",
+                    f"{what} '{gid}' was changed from {cell.cell_type} to {submitted_types[gid]}",
+                )
+            )
+    return problems
+
+
+def restore_missing(source: NotebookNode, submitted: NotebookNode) -> NotebookNode:
+    """Insert each missing graded cell after the nearest earlier graded cell that is present."""
+    present = set(_ids(submitted))
+    result = copy.deepcopy(submitted)
+    previous: str | None = None
+    for cell in source.cells:
+        meta = nbgrader_meta(cell)
+        gid = meta.get("grade_id")
+        if not gid or meta.get("task"):
+            continue
+        gid = str(gid)
+        if gid not in present:
+            restored = copy.deepcopy(cell)
+            if meta.get("solution") and restored.cell_type == "code":
+                restored.source = UNANSWERED_STUB
+            if restored.cell_type == "code":
+                restored.outputs = []
+                restored.execution_count = None
+            index = 0
+            if previous is not None:
+                ids = [nbgrader_meta(c).get("grade_id") for c in result.cells]
+                index = ids.index(previous) + 1
+            result.cells.insert(index, restored)
+            present.add(gid)
+        previous = gid
+    return result
+
+
+class RepairStructure(NbGraderPreprocessor):
+    """nbgrader sanitize step: put deleted graded cells back before OverwriteCells runs."""
+
+    source_root = Unicode(
+        "",
+        help="Folder holding <assignment>/<notebook>.ipynb teacher versions (nbgrader's source/).",
+    ).tag(config=True)
+
+    def preprocess(
+        self, nb: NotebookNode, resources: ResourcesDict
+    ) -> tuple[NotebookNode, ResourcesDict]:
+        info = resources.get("nbgrader", {})
+        if not self.source_root:
+            return nb, resources
+        path = Path(self.source_root, info["assignment"], f"{info['notebook']}.ipynb")
+        if not path.is_file():
+            return nb, resources
+        source = read_notebook(path)
+        problems = compare_structure(source, nb)
+        if any(p.kind == "missing" for p in problems):
+            for p in problems:
+                self.log.warning("%s", p.message)
+            nb = restore_missing(source, nb)
+        return nb, resources

@@ -1,0 +1,135 @@
+"""What the autograder learned about each submission, stored beside nbgrader's gradebook.
+
+nbgrader's tables hold the scores (the record formgrader and feedback use). They
+have no place for why a submission could not be graded, which cells a student
+deleted, or when we graded it; that goes in one extra table, `autograder_results`,
+in the same database, so reports and exports read a single source.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import warnings
+from dataclasses import dataclass, field
+
+from nbgrader.api import Gradebook, MissingEntry
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Float,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    select,
+)
+from sqlalchemy.exc import SAWarning
+
+metadata = MetaData()
+
+results_table = Table(
+    "autograder_results",
+    metadata,
+    Column("assignment", String(128), primary_key=True),
+    Column("student", String(128), primary_key=True),
+    Column("status", String(32), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("max_score", Float, nullable=False),
+    Column("late_penalty", Float, nullable=False, default=0.0),
+    Column("messages", Text, nullable=False, default="[]"),
+    Column("graded_at", DateTime(timezone=True), nullable=False),
+)
+
+GRADED = "graded"
+UNGRADABLE = "ungradable"  # nothing could be run: scored zero, with the reason
+ERROR = "error"  # the grader itself failed on this submission
+
+
+@dataclass
+class StudentResult:
+    student: str
+    status: str
+    score: float = 0.0
+    max_score: float = 0.0
+    late_penalty: float = 0.0
+    messages: list[str] = field(default_factory=list)
+
+
+def save(db_url: str, assignment_id: str, result: StudentResult) -> None:
+    engine = create_engine(db_url)
+    try:
+        metadata.create_all(engine)
+        with engine.begin() as conn:
+            conn.execute(
+                delete(results_table).where(
+                    results_table.c.assignment == assignment_id,
+                    results_table.c.student == result.student,
+                )
+            )
+            conn.execute(
+                results_table.insert().values(
+                    assignment=assignment_id,
+                    student=result.student,
+                    status=result.status,
+                    score=result.score,
+                    max_score=result.max_score,
+                    late_penalty=result.late_penalty,
+                    messages=json.dumps(result.messages),
+                    graded_at=dt.datetime.now(dt.timezone.utc),
+                )
+            )
+    finally:
+        engine.dispose()
+
+
+def load(db_url: str, assignment_id: str) -> dict[str, StudentResult]:
+    engine = create_engine(db_url)
+    try:
+        metadata.create_all(engine)
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(results_table).where(results_table.c.assignment == assignment_id)
+            ).all()
+    finally:
+        engine.dispose()
+    return {
+        r.student: StudentResult(
+            student=r.student,
+            status=r.status,
+            score=r.score,
+            max_score=r.max_score,
+            late_penalty=r.late_penalty,
+            messages=json.loads(r.messages),
+        )
+        for r in rows
+    }
+
+
+def record_zero(db_url: str, course_id: str, assignment_id: str, student: str) -> None:
+    """Give every graded cell of a submission zero, as nbgrader does for a missing notebook."""
+    with Gradebook(db_url, course_id) as gb, warnings.catch_warnings():
+        # nbgrader's own relationship handling warns here; the rows are written correctly.
+        warnings.simplefilter("ignore", SAWarning)
+        gb.update_or_create_student(student)
+        submission = gb.update_or_create_submission(assignment_id, student)
+        for notebook in submission.notebooks:
+            for grade in notebook.grades:
+                grade.auto_score = 0
+                grade.needs_manual_grade = False
+        gb.db.commit()
+
+
+def gradebook_score(
+    db_url: str, course_id: str, assignment_id: str, student: str
+) -> tuple[float, float, float]:
+    """(score after penalty, max score, late penalty) as nbgrader recorded them."""
+    with Gradebook(db_url, course_id) as gb:
+        try:
+            submission = gb.find_submission(assignment_id, student)
+        except MissingEntry:
+            return 0.0, 0.0, 0.0
+        penalty = float(submission.late_submission_penalty or 0.0)
+        return float(submission.score) - penalty, float(submission.max_score), penalty

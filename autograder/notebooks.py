@@ -1,0 +1,101 @@
+"""Reading notebooks defensively and describing their nbgrader cells.
+
+A submission is untrusted input: it may not be JSON, may not be a notebook, or
+may have lost or duplicated the cells nbgrader grades. Everything here returns
+typed results or raises SubmissionError naming the file.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+from autograder.errors import SubmissionError
+
+SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+HIDDEN_MARKERS = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
+
+
+def read_notebook(path: Path, label: str | None = None) -> NotebookNode:
+    """Parse and validate a notebook, or explain in one line why it cannot be graded."""
+    name = label or str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SubmissionError(f"{name}: file not found") from None
+    except UnicodeDecodeError as exc:
+        raise SubmissionError(f"{name}: not UTF-8 text ({exc.reason})") from None
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SubmissionError(
+            f"{name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
+            "the file is damaged: re-download your work from Jupyter and hand it in again"
+        ) from None
+    if not isinstance(raw, dict) or "cells" not in raw:
+        raise SubmissionError(f"{name}: valid JSON but not a Jupyter notebook (no 'cells')")
+    try:
+        notebook = nbformat.reads(text, as_version=4)
+        nbformat.validate(notebook)
+    except Exception as exc:  # nbformat raises several types for a broken structure
+        raise SubmissionError(
+            f"{name}: not a valid notebook ({str(exc).splitlines()[0]})"
+        ) from None
+    return notebook
+
+
+def nbgrader_meta(cell: NotebookNode) -> dict:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return meta if isinstance(meta, dict) else {}
+
+
+@dataclass(frozen=True)
+class GradedCell:
+    grade_id: str
+    cell_type: str
+    grade: bool
+    solution: bool
+    locked: bool
+    points: float
+
+
+def graded_cells(notebook: NotebookNode) -> list[GradedCell]:
+    """The nbgrader-managed cells, in notebook order (duplicates kept, for checks)."""
+    cells = []
+    for cell in notebook.cells:
+        meta = nbgrader_meta(cell)
+        grade_id = meta.get("grade_id")
+        if not grade_id:
+            continue
+        cells.append(
+            GradedCell(
+                grade_id=str(grade_id),
+                cell_type=cell.cell_type,
+                grade=bool(meta.get("grade")),
+                solution=bool(meta.get("solution")),
+                locked=bool(meta.get("locked")),
+                points=float(meta.get("points", 0) or 0),
+            )
+        )
+    return cells
+
+
+def test_points(notebook: NotebookNode) -> dict[str, float]:
+    """Grade id -> points for every graded cell (the autograded tests and manual answers)."""
+    return {c.grade_id: c.points for c in graded_cells(notebook) if c.grade}
+
+
+def strip_outputs(notebook: NotebookNode) -> NotebookNode:
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    return notebook
+
+
+def contains_marker(notebook: NotebookNode, markers: tuple[str, ...]) -> bool:
+    return any(any(m in cell.source for m in markers) for cell in notebook.cells)

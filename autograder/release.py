@@ -1,0 +1,52 @@
+"""The student version of an assignment, made by nbgrader and checked before anyone gets it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from nbgrader.api import Gradebook
+
+from autograder.config import Assignment, Course
+from autograder.errors import AutograderError
+from autograder.nbgrader_setup import make_api, nbgrader_problem
+from autograder.notebooks import HIDDEN_MARKERS, SOLUTION_MARKERS, contains_marker, read_notebook
+
+
+def leaks(release_dir: Path, assignment: Assignment) -> list[str]:
+    """Why a release must not be handed out (solutions or hidden tests left in it)."""
+    problems = []
+    for nb in assignment.notebooks:
+        path = release_dir / nb.file
+        if not path.is_file():
+            problems.append(f"{path}: missing from the release")
+            continue
+        notebook = read_notebook(path)
+        if contains_marker(notebook, SOLUTION_MARKERS):
+            problems.append(f"{path}: contains a solution region")
+        if contains_marker(notebook, HIDDEN_MARKERS):
+            problems.append(f"{path}: contains hidden tests")
+    return problems
+
+
+def generate_release(
+    course: Course, assignment: Assignment, course_root: Path, db_url: str
+) -> Path:
+    """Run nbgrader generate_assignment, record the due date, and refuse a leaking release."""
+    api = make_api(course, course_root, db_url, assignment)
+    outcome = api.generate_assignment(assignment.id, force=True, create=True)
+    if not outcome.get("success"):
+        raise AutograderError(
+            f"{course.id}/{assignment.id}: nbgrader could not generate the release:\n"
+            + nbgrader_problem(outcome)
+        )
+    due = None
+    if assignment.due is not None:
+        due = assignment.due.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    with Gradebook(db_url, course.id) as gb:
+        gb.update_or_create_assignment(assignment.id, duedate=due)
+    release_dir = course_root / "release" / assignment.id
+    problems = leaks(release_dir, assignment)
+    if problems:
+        raise AutograderError("release refused:\n" + "\n".join(problems))
+    return release_dir

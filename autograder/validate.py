@@ -1,0 +1,195 @@
+"""`autograder validate`: proof that the course content works before students see it.
+
+For every lecture: it executes without error inside the course's time budget.
+For every assignment: the release leaks no solution or hidden test, grade ids are
+unique, points match the config, and, through the same grading path real
+submissions take, the teacher's solution earns full marks on every test while the
+untouched release earns zero on every one (a test that passes on the release is
+a broken test).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jupytext
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError
+from nbgrader.api import Gradebook
+
+from autograder.config import Assignment, Course
+from autograder.grading.collect import Submission
+from autograder.grading.engine import THREAD_ENV, GradingContext, grade_all
+from autograder.notebooks import graded_cells, read_notebook
+from autograder.paths import Repo
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    seconds: float = 0.0
+    problems: list[str] = field(default_factory=list)
+
+
+def run_lecture(repo: Repo, course: Course, lecture: str) -> Check:
+    path = repo.book / lecture
+    name = f"lecture {course.id}/{Path(lecture).name}"
+    if path.suffix == ".md" and "kernelspec:" not in path.read_text(encoding="utf-8")[:2000]:
+        return Check(name, True, 0.0)  # a plain page: nothing to execute
+    notebook = jupytext.read(path)
+    client = NotebookClient(
+        notebook,
+        timeout=course.lecture_timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    start = time.monotonic()
+    try:
+        client.execute()
+    except CellTimeoutError:
+        return Check(
+            name,
+            False,
+            time.monotonic() - start,
+            [f"book/{lecture}: a cell ran longer than {course.lecture_timeout} s"],
+        )
+    except CellExecutionError as exc:
+        summary = str(exc).strip().splitlines()
+        return Check(
+            name,
+            False,
+            time.monotonic() - start,
+            [f"book/{lecture}: a cell failed: {summary[-1] if summary else exc}"],
+        )
+    seconds = time.monotonic() - start
+    if seconds > course.lecture_timeout:
+        return Check(
+            name,
+            False,
+            seconds,
+            [f"book/{lecture}: took {seconds:.1f} s, over the {course.lecture_timeout} s budget"],
+        )
+    return Check(name, True, seconds)
+
+
+def _static_checks(repo: Repo, course: Course, assignment: Assignment) -> list[str]:
+    problems = []
+    source = repo.source_dir(course.id, assignment.id)
+    seen: dict[str, str] = {}
+    for spec in assignment.notebooks:
+        notebook = read_notebook(source / spec.file)
+        label = f"{repo.rel(source / spec.file)}"
+        for cell in graded_cells(notebook):
+            if cell.grade_id in seen:
+                problems.append(f"{label}: grade id {cell.grade_id!r} used twice")
+            seen[cell.grade_id] = spec.file
+        tests = {c.grade_id: c.points for c in graded_cells(notebook) if c.grade}
+        for gid, points in tests.items():
+            if gid not in spec.points:
+                problems.append(
+                    f"{label}: graded cell {gid!r} ({points:g} points) is not in the config"
+                )
+            elif abs(spec.points[gid] - points) > 1e-9:
+                problems.append(
+                    f"{label}: {gid!r} is worth {points:g} points in the notebook "
+                    f"but {spec.points[gid]:g} in course_configs/{course.id}.yml"
+                )
+        for gid in spec.points:
+            if gid not in tests:
+                problems.append(
+                    f"course_configs/{course.id}.yml: {assignment.id}/{spec.file}: "
+                    f"no graded cell {gid!r} in the notebook"
+                )
+        if any(c.outputs for c in notebook.cells if c.cell_type == "code"):
+            problems.append(f"{label}: stored with outputs; clear them before committing")
+    return problems
+
+
+def _cell_scores(
+    db_url: str, course_id: str, assignment: Assignment, student: str
+) -> dict[str, tuple[float, float]]:
+    scores = {}
+    with Gradebook(db_url, course_id) as gb:
+        for spec in assignment.notebooks:
+            nb = gb.find_submission_notebook(spec.stem, assignment.id, student)
+            for grade in nb.grades:
+                scores[grade.name] = (float(grade.score), float(grade.max_score))
+    return scores
+
+
+def check_assignment(repo: Repo, course: Course, assignment: Assignment) -> Check:
+    name = f"assignment {course.id}/{assignment.id}"
+    start = time.monotonic()
+    problems = _static_checks(repo, course, assignment)
+    if problems:
+        return Check(name, False, time.monotonic() - start, problems)
+    with tempfile.TemporaryDirectory(prefix="autograder-validate-") as tmp:
+        root = Path(tmp) / course.id
+        shutil.copytree(repo.source_dir(course.id, assignment.id), root / "source" / assignment.id)
+        db_url = f"sqlite:///{root / 'gradebook.db'}"
+        ctx = GradingContext(course, assignment, root, db_url)
+        source = root / "source" / assignment.id
+        release = root / "release" / assignment.id
+        subs = [
+            Submission(
+                "solution", source, {nb.file: source / nb.file for nb in assignment.notebooks}
+            ),
+            Submission(
+                "release", release, {nb.file: release / nb.file for nb in assignment.notebooks}
+            ),
+        ]
+        try:
+            outcome = {r.student: r for r in grade_all(ctx, subs)}
+        except Exception as exc:
+            return Check(name, False, time.monotonic() - start, [f"{name}: {exc}"])
+        for student in ("solution", "release"):
+            if outcome[student].status != "graded":
+                problems += [f"{name} ({student}): {m}" for m in outcome[student].messages]
+        if not problems:
+            for gid, (score, top) in _cell_scores(
+                db_url, course.id, assignment, "solution"
+            ).items():
+                if score < top:
+                    problems.append(f"{name}: the solution scores {score:g}/{top:g} on {gid!r}")
+            for gid, (score, top) in _cell_scores(db_url, course.id, assignment, "release").items():
+                if score > 0:
+                    problems.append(
+                        f"{name}: the untouched release scores {score:g}/{top:g} on {gid!r}: "
+                        "this test passes without an answer"
+                    )
+            graded = outcome["solution"].messages
+            problems += [f"{name} (solution): {m}" for m in graded]
+    return Check(name, not problems, time.monotonic() - start, problems)
+
+
+def validate(
+    repo: Repo,
+    courses: list[Course],
+    lectures: bool = True,
+    assignments: bool = True,
+    workers: int | None = None,
+    on_done: Callable[[Check], None] = lambda c: None,
+) -> list[Check]:
+    os.environ.update(THREAD_ENV)
+    jobs: list[Callable[[], Check]] = []
+    for course in courses:
+        if lectures:
+            jobs += [lambda c=course, lec=lec: run_lecture(repo, c, lec) for lec in course.lectures]
+        if assignments:
+            jobs += [lambda c=course, a=a: check_assignment(repo, c, a) for a in course.assignments]
+
+    def run(job: Callable[[], Check]) -> Check:
+        check = job()
+        on_done(check)
+        return check
+
+    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
+        return list(pool.map(run, jobs))
