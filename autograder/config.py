@@ -192,7 +192,8 @@ def parse_course(path: Path, repo: Repo) -> Course:
         course = Course.model_validate(raw)
     except ValidationError as exc:
         lines = [
-            f"{rel}: {_format_location(err['loc'], raw)}: {err['msg']}" for err in exc.errors()
+            f"{rel}: {_format_location(err['loc'], raw)}: {err['msg'].removeprefix('Value error, ')}"
+            for err in exc.errors()
         ]
         raise ConfigError("\n".join(lines)) from None
     if course.id != path.stem:

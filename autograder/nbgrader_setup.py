@@ -52,7 +52,12 @@ def course_settings(course: Course, db_url: str) -> dict[str, dict[str, object]]
         "CourseDirectory": {"course_id": course.id, "db_url": db_url},
         "AssignLatePenalties": {"plugin_class": "autograder.late.CoursePolicyPenalty"},
         "CoursePolicyPenalty": {"policies": policies},
-        "Execute": {"timeout": longest_cell, "interrupt_on_timeout": True},
+        # Courses are Python: the kernel is ours to choose, not the submitted notebook's.
+        "Execute": {
+            "timeout": longest_cell,
+            "interrupt_on_timeout": True,
+            "kernel_name": "python3",
+        },
         "ClearSolutions": {"enforce_metadata": True},
     }
 

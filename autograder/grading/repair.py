@@ -5,7 +5,10 @@ student the points their answer earns, and a copied one must not confuse the
 grader. `compare_structure` reports what differs; `restore_missing` puts the
 teacher's cells back (tests and read-only cells from the source, answer cells
 as the unanswered release stub) so the grade reflects the real answers.
-Duplicates are left to nbgrader's DeduplicateIds, which keeps the first copy.
+Of duplicated cells the last copy is graded (as nbgrader's DeduplicateIds chooses);
+the earlier copies lose their nbgrader metadata and run as ordinary cells. (nbgrader
+blanks that metadata instead of removing it, and its own schema check then rejects
+the whole notebook: nbgrader#1083.)
 """
 
 from __future__ import annotations
@@ -73,7 +76,7 @@ def compare_structure(source: NotebookNode, submitted: NotebookNode) -> list[Str
                 StructureProblem(
                     gid,
                     "duplicated",
-                    f"{what} '{gid}' appears {count} times; the first copy is graded, "
+                    f"{what} '{gid}' appears {count} times; the last copy is graded, "
                     "the others run as ordinary cells",
                 )
             )
@@ -86,6 +89,19 @@ def compare_structure(source: NotebookNode, submitted: NotebookNode) -> list[Str
                 )
             )
     return problems
+
+
+def drop_earlier_duplicates(notebook: NotebookNode) -> NotebookNode:
+    result = copy.deepcopy(notebook)
+    seen: set[str] = set()
+    for cell in reversed(result.cells):
+        gid = nbgrader_meta(cell).get("grade_id")
+        if not gid:
+            continue
+        if gid in seen:
+            del cell.metadata["nbgrader"]
+        seen.add(gid)
+    return result
 
 
 def restore_missing(source: NotebookNode, submitted: NotebookNode) -> NotebookNode:
@@ -135,8 +151,10 @@ class RepairStructure(NbGraderPreprocessor):
             return nb, resources
         source = read_notebook(path)
         problems = compare_structure(source, nb)
+        for p in problems:
+            self.log.warning("%s", p.message)
+        if any(p.kind == "duplicated" for p in problems):
+            nb = drop_earlier_duplicates(nb)
         if any(p.kind == "missing" for p in problems):
-            for p in problems:
-                self.log.warning("%s", p.message)
             nb = restore_missing(source, nb)
         return nb, resources

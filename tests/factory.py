@@ -1,0 +1,154 @@
+"""Small, real course repositories for tests: configs, a lecture and an nbgrader assignment."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import nbformat
+import yaml
+from nbformat import NotebookNode
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+
+
+def _meta(
+    grade_id: str,
+    *,
+    grade: bool = False,
+    solution: bool = False,
+    locked: bool = False,
+    points: float | None = None,
+) -> dict:
+    meta = {
+        "grade": grade,
+        "solution": solution,
+        "locked": locked,
+        "grade_id": grade_id,
+        "schema_version": 3,
+        "task": False,
+    }
+    if points is not None:
+        meta["points"] = points
+    return {"nbgrader": meta}
+
+
+def source_notebook(loop_forever: bool = False) -> NotebookNode:
+    """Two functions to write, each with a visible and a hidden test (2 + 3 points)."""
+    add_body = "    while True:\n        pass" if loop_forever else "    return a + b"
+    cells = [
+        new_markdown_cell(
+            "# Demo assignment\n\nWrite `add` and `mul`.", metadata=_meta("intro", locked=True)
+        ),
+        new_code_cell(
+            f'def add(a, b):\n    """Return a + b."""\n    ### BEGIN SOLUTION\n{add_body}\n    ### END SOLUTION',
+            metadata=_meta("add", solution=True),
+        ),
+        new_code_cell(
+            'assert add(1, 2) == 3, "add(1, 2) should be 3"\n'
+            "### BEGIN HIDDEN TESTS\n"
+            'assert add(-4, 4) == 0, "add(-4, 4) should be 0"\n'
+            "### END HIDDEN TESTS",
+            metadata=_meta("test_add", grade=True, locked=True, points=2),
+        ),
+        new_code_cell(
+            'def mul(a, b):\n    """Return a * b."""\n    ### BEGIN SOLUTION\n    return a * b\n    ### END SOLUTION',
+            metadata=_meta("mul", solution=True),
+        ),
+        new_code_cell(
+            'assert mul(2, 3) == 6, "mul(2, 3) should be 6"\n'
+            "### BEGIN HIDDEN TESTS\n"
+            'assert mul(7, 0) == 0, "mul(7, 0) should be 0"\n'
+            "### END HIDDEN TESTS",
+            metadata=_meta("test_mul", grade=True, locked=True, points=3),
+        ),
+    ]
+    return new_notebook(cells=cells, metadata={"kernelspec": KERNELSPEC})
+
+
+LECTURE = """---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+    format_version: 0.13
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+
+# Demo lecture
+
+Euler: $e^{i\\pi} + 1 = 0$.
+
+```{code-cell} ipython3
+from pathlib import Path
+with Path("runs.log").open("a") as fh:
+    fh.write("ran\\n")
+print(sum(range(10)))
+```
+"""
+
+
+def course_config(course_id: str = "demo", **overrides) -> dict:
+    config = {
+        "id": course_id,
+        "title": {"en": "Demo course", "sv": "Demokurs"},
+        "description": "A course used by the tests.",
+        "lecture_timeout": 60,
+        "lectures": [f"{course_id}/01-demo.md"],
+        "assignments": [
+            {
+                "id": "a1",
+                "title": "Adding and multiplying",
+                "limits": {"cell_timeout": 5, "notebook_timeout": 30},
+                "notebooks": [{"file": "demo.ipynb", "points": {"test_add": 2, "test_mul": 3}}],
+            }
+        ],
+    }
+    config.update(overrides)
+    return config
+
+
+def make_repo(root: Path, course_id: str = "demo", notebook: NotebookNode | None = None) -> Path:
+    (root / "course_configs").mkdir(parents=True)
+    (root / "course_configs" / f"{course_id}.yml").write_text(
+        yaml.safe_dump(course_config(course_id), sort_keys=False), encoding="utf-8"
+    )
+    (root / "book" / course_id).mkdir(parents=True)
+    (root / "book" / course_id / "index.md").write_text("# Demo course\n\nStart here.\n")
+    (root / "book" / course_id / "01-demo.md").write_text(LECTURE)
+    (root / "book" / "index.md").write_text(
+        "# Courses\n\n```{include} _generated/courses.md\n```\n"
+    )
+    repo_config = Path(__file__).resolve().parents[1] / "book" / "_config.yml"
+    (root / "book" / "_config.yml").write_text(repo_config.read_text())
+    source = root / "assignments" / course_id / "source" / "a1"
+    source.mkdir(parents=True)
+    nbformat.write(notebook or source_notebook(), source / "demo.ipynb")
+    return root
+
+
+def write_config(root: Path, config: dict, course_id: str = "demo") -> None:
+    (root / "course_configs" / f"{course_id}.yml").write_text(
+        yaml.safe_dump(config, sort_keys=False), encoding="utf-8"
+    )
+
+
+def answered(notebook: NotebookNode, replacements: dict[str, str]) -> NotebookNode:
+    """A copy of `notebook` whose answer cells `grade_id -> code` are replaced."""
+    result = copy.deepcopy(notebook)
+    for cell in result.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in replacements:
+            cell.source = replacements[gid]
+    return result
+
+
+def save(notebook: NotebookNode, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(notebook), encoding="utf-8")
+    return path

@@ -1,0 +1,101 @@
+"""Course configs are validated once, with errors that name the file, the key and the problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from autograder.config import load_all, load_course
+from autograder.errors import ConfigError
+from autograder.paths import Repo
+from tests.factory import course_config, write_config
+
+
+def test_valid_config_loads_typed(repo: Path) -> None:
+    course = load_course(Repo(repo), "demo")
+    assert course.title.sv == "Demokurs"
+    assert course.assignment("a1").max_score == 5
+    assert course.assignment("a1").limits.cell_timeout == 5
+
+
+def test_wrong_type_names_file_and_key(repo: Path) -> None:
+    config = course_config()
+    config["assignments"][0]["notebooks"][0]["points"]["test_add"] = "two"
+    write_config(repo, config)
+    with pytest.raises(ConfigError) as exc:
+        load_course(Repo(repo), "demo")
+    message = str(exc.value)
+    assert "course_configs/demo.yml" in message
+    assert "assignments[0](id=a1).notebooks[0].points.test_add" in message
+
+
+def test_unknown_key_is_an_error(repo: Path) -> None:
+    config = course_config()
+    config["assignments"][0]["point"] = 3
+    write_config(repo, config)
+    with pytest.raises(ConfigError, match=r"assignments\[0\]\(id=a1\)\.point: Extra inputs"):
+        load_course(Repo(repo), "demo")
+
+
+def test_missing_lecture_file_is_named(repo: Path) -> None:
+    write_config(repo, course_config(lectures=["demo/01-demo.md", "demo/02-missing.md"]))
+    with pytest.raises(ConfigError, match=r"lectures\[1\]: book/demo/02-missing.md does not exist"):
+        load_course(Repo(repo), "demo")
+
+
+def test_missing_assignment_notebook_is_named(repo: Path) -> None:
+    config = course_config()
+    config["assignments"][0]["notebooks"][0]["file"] = "other.ipynb"
+    write_config(repo, config)
+    with pytest.raises(ConfigError, match=r"assignments/demo/source/a1/other.ipynb does not exist"):
+        load_course(Repo(repo), "demo")
+
+
+def test_id_must_match_file_name(repo: Path) -> None:
+    write_config(repo, course_config(id="other"))
+    with pytest.raises(ConfigError, match="does not match the file name 'demo'"):
+        load_course(Repo(repo), "demo")
+
+
+def test_cell_timeout_longer_than_notebook_timeout(repo: Path) -> None:
+    config = course_config()
+    config["assignments"][0]["limits"] = {"cell_timeout": 100, "notebook_timeout": 50}
+    write_config(repo, config)
+    with pytest.raises(ConfigError, match="cell_timeout .* is longer than notebook_timeout"):
+        load_course(Repo(repo), "demo")
+
+
+def test_due_date_needs_time_zone(repo: Path) -> None:
+    config = course_config()
+    config["assignments"][0]["due"] = "2027-01-01T12:00:00"
+    write_config(repo, config)
+    with pytest.raises(ConfigError, match="due: .*needs a time zone"):
+        load_course(Repo(repo), "demo")
+
+
+def test_invalid_yaml_is_reported(repo: Path) -> None:
+    (repo / "course_configs" / "demo.yml").write_text("id: [unclosed\n")
+    with pytest.raises(ConfigError, match="demo.yml: not valid YAML"):
+        load_course(Repo(repo), "demo")
+
+
+def test_unknown_course_lists_known_ones(repo: Path) -> None:
+    with pytest.raises(ConfigError, match=r"unknown course 'nope'.*known: demo"):
+        load_course(Repo(repo), "demo".replace("demo", "nope"))
+
+
+def test_load_all_collects_every_problem(repo: Path) -> None:
+    write_config(repo, course_config("second", lectures=["second/x.md"]), course_id="second")
+    write_config(repo, course_config(description=""))
+    with pytest.raises(ConfigError) as exc:
+        load_all(Repo(repo))
+    assert "demo.yml: description" in str(exc.value)
+    assert "second.yml: lectures[0]" in str(exc.value)
+
+
+def test_repository_configs_are_valid() -> None:
+    """The four real courses load (lectures and assignment notebooks all exist)."""
+    root = Path(__file__).resolve().parents[1]
+    courses = load_all(Repo(root))
+    assert [c.id for c in courses] == ["ml1", "mr", "rl1", "ai-intro"]

@@ -1,0 +1,140 @@
+"""`autograder grade` on a class folder with the submissions teachers really get.
+
+One grading run (module scope) of: a correct, a wrong, an empty, a broken-JSON and
+a looping submission, plus a deleted and a duplicated test cell. Each test checks one
+behaviour against the gradebook, the recorded messages or the command's output.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+
+from autograder.grading import results
+from tests.conftest import invoker
+from tests.factory import answered, make_repo, save, source_notebook
+
+WRONG_MUL = 'def mul(a, b):\n    """Return a * b."""\n    return a + b'
+LOOPING_ADD = 'def add(a, b):\n    """Return a + b."""\n    while True:\n        pass'
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    root = make_repo(tmp_path_factory.mktemp("grade") / "repo")
+    cli = invoker(root)
+    assert cli("release", "demo", "a1").exit_code == 0
+    release = nbformat.read(root / "assignments/demo/release/a1/demo.ipynb", as_version=4)
+    source = source_notebook()
+    folder = root.parent / "class"
+    save(source, folder / "correct.ipynb")
+    save(answered(source, {"mul": WRONG_MUL}), folder / "wrong.ipynb")
+    save(release, folder / "empty.ipynb")
+    (folder / "broken.ipynb").write_text(json.dumps(source)[:300], encoding="utf-8")
+    save(answered(source, {"add": LOOPING_ADD}), folder / "looping.ipynb")
+    deleted = answered(source, {})
+    deleted.cells = [c for c in deleted.cells if c.metadata["nbgrader"]["grade_id"] != "test_mul"]
+    save(deleted, folder / "deleted.ipynb")
+    duplicated = answered(source, {})
+    duplicated.cells.insert(3, duplicated.cells[2].copy())
+    save(duplicated, folder / "duplicated.ipynb")
+    result = cli("grade", "demo", "a1", str(folder))
+    db_url = f"sqlite:///{root / 'assignments/demo/gradebook.db'}"
+    return {"root": root, "result": result, "db": db_url, "records": results.load(db_url, "a1")}
+
+
+def score(graded: dict, student: str) -> float:
+    with Gradebook(graded["db"], "demo") as gb:
+        return gb.find_submission("a1", student).score
+
+
+def messages(graded: dict, student: str) -> str:
+    return "\n".join(graded["records"][student].messages)
+
+
+def test_grading_run_succeeds_and_prints_summary(graded: dict) -> None:
+    result = graded["result"]
+    assert result.exit_code == 0, result.output
+    assert "demo/a1: 7 submissions" in result.output
+    for student in ("correct", "wrong", "empty", "broken", "looping", "deleted", "duplicated"):
+        assert student in result.output
+
+
+@pytest.mark.parametrize(
+    ("student", "expected"),
+    [("correct", 5), ("wrong", 2), ("empty", 0), ("broken", 0), ("looping", 3)],
+)
+def test_scores_in_gradebook(graded: dict, student: str, expected: float) -> None:
+    assert score(graded, student) == expected
+
+
+def test_wrong_answer_reports_failing_test_message(graded: dict) -> None:
+    assert "test_mul: AssertionError: mul(2, 3) should be 6" in messages(graded, "wrong")
+
+
+def test_empty_release_reported_as_unanswered(graded: dict) -> None:
+    text = messages(graded, "empty")
+    assert "test_add: not answered yet" in text and "test_mul: not answered yet" in text
+
+
+def test_broken_json_is_ungradable_with_reason(graded: dict) -> None:
+    record = graded["records"]["broken"]
+    assert record.status == results.UNGRADABLE
+    assert "broken.ipynb: not valid JSON (line 1" in messages(graded, "broken")
+
+
+def test_infinite_loop_stopped_by_cell_timeout(graded: dict) -> None:
+    assert "test_add: stopped after the time limit (5 s per cell)" in messages(graded, "looping")
+
+
+def test_deleted_test_cell_is_restored_and_graded(graded: dict) -> None:
+    assert score(graded, "deleted") == 5
+    assert "test cell 'test_mul' was deleted" in messages(graded, "deleted")
+
+
+def test_duplicated_test_cell_is_reported_and_graded_once(graded: dict) -> None:
+    assert score(graded, "duplicated") == 5
+    assert "test cell 'test_add' appears 2 times; the last copy is graded" in messages(
+        graded, "duplicated"
+    )
+
+
+def test_student_files_are_not_modified(graded: dict) -> None:
+    text = (graded["root"].parent / "class" / "broken.ipynb").read_text()
+    assert len(text) == 300
+
+
+def test_regrading_one_student_replaces_only_that_result(graded: dict) -> None:
+    root = graded["root"]
+    folder = root.parent / "class"
+    save(source_notebook(), folder / "wrong.ipynb")  # the student fixed the answer
+    result = invoker(root)("grade", "demo", "a1", str(folder), "--student", "wrong")
+    assert result.exit_code == 0, result.output
+    assert score(graded, "wrong") == 5
+    assert score(graded, "empty") == 0
+    assert results.load(graded["db"], "a1")["correct"].score == 5
+
+
+def test_feedback_for_every_student(graded: dict) -> None:
+    root = graded["root"]
+    result = invoker(root)("feedback", "demo", "a1")
+    assert result.exit_code == 0, result.output
+    html = (root / "assignments/demo/feedback/correct/a1/demo.html").read_text()
+    assert "test_add" in html
+    broken = (root / "assignments/demo/feedback/broken/a1/feedback.html").read_text()
+    assert "not valid JSON" in broken
+
+
+def test_export_csv_per_student_and_question(graded: dict) -> None:
+    root = graded["root"]
+    result = invoker(root)("export", "demo", "--out", str(root / "out"))
+    assert result.exit_code == 0, result.output
+    rows = (root / "out/grades.csv").read_text().splitlines()
+    assert rows[0] == "student_id,assignment,score,max_score,late_penalty,status,timestamp"
+    assert any(r.startswith("correct,a1,5,5,0,graded") for r in rows)
+    assert any(r.startswith("broken,a1,0,5,0,ungradable") for r in rows)
+    questions = (root / "out/questions.csv").read_text().splitlines()
+    assert "empty,a1,demo,test_mul,0,3" in questions
