@@ -20,8 +20,8 @@ from autograder.errors import AutograderError
 from autograder.nbgrader_setup import write_config_file
 from autograder.paths import Repo
 
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 class Context:

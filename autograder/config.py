@@ -191,10 +191,10 @@ def parse_course(path: Path, repo: Repo) -> Course:
     try:
         course = Course.model_validate(raw)
     except ValidationError as exc:
-        lines = [
-            f"{rel}: {_format_location(err['loc'], raw)}: {err['msg'].removeprefix('Value error, ')}"
-            for err in exc.errors()
-        ]
+        lines = []
+        for err in exc.errors():
+            message = err["msg"].removeprefix("Value error, ")
+            lines.append(f"{rel}: {_format_location(err['loc'], raw)}: {message}")
         raise ConfigError("\n".join(lines)) from None
     if course.id != path.stem:
         raise ConfigError(f"{rel}: id: {course.id!r} does not match the file name {path.stem!r}")

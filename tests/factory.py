@@ -43,7 +43,8 @@ def source_notebook(loop_forever: bool = False) -> NotebookNode:
             "# Demo assignment\n\nWrite `add` and `mul`.", metadata=_meta("intro", locked=True)
         ),
         new_code_cell(
-            f'def add(a, b):\n    """Return a + b."""\n    ### BEGIN SOLUTION\n{add_body}\n    ### END SOLUTION',
+            'def add(a, b):\n    """Return a + b."""\n'
+            f"    ### BEGIN SOLUTION\n{add_body}\n    ### END SOLUTION",
             metadata=_meta("add", solution=True),
         ),
         new_code_cell(
@@ -54,7 +55,8 @@ def source_notebook(loop_forever: bool = False) -> NotebookNode:
             metadata=_meta("test_add", grade=True, locked=True, points=2),
         ),
         new_code_cell(
-            'def mul(a, b):\n    """Return a * b."""\n    ### BEGIN SOLUTION\n    return a * b\n    ### END SOLUTION',
+            'def mul(a, b):\n    """Return a * b."""\n'
+            "    ### BEGIN SOLUTION\n    return a * b\n    ### END SOLUTION",
             metadata=_meta("mul", solution=True),
         ),
         new_code_cell(

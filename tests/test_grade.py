@@ -8,7 +8,6 @@ behaviour against the gradebook, the recorded messages or the command's output.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import nbformat
 import pytest

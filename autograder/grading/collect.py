@@ -26,7 +26,7 @@ from autograder.config import Assignment
 from autograder.errors import SubmissionError
 from autograder.notebooks import graded_cells, read_notebook
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9_.@-]+")
+_UNSAFE = re.compile(r"[^\w.@-]+")
 _SKIP = {".ipynb_checkpoints", "__MACOSX", ".DS_Store"}
 
 
