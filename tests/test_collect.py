@@ -38,7 +38,9 @@ def test_lms_file_names_become_safe_student_ids() -> None:
 def test_zip_of_notebooks_is_graded(repo: Path, cli: Invoke) -> None:
     archive = repo / "export.zip"
     with zipfile.ZipFile(archive, "w") as zf:
-        zf.writestr("export/lina.ipynb", (repo / "assignments/demo/source/a1/demo.ipynb").read_text())
+        zf.writestr(
+            "export/lina.ipynb", (repo / "assignments/demo/source/a1/demo.ipynb").read_text()
+        )
         zf.writestr("export/__MACOSX/._lina.ipynb", "junk")
     result = cli("grade", "demo", "a1", str(archive))
     assert result.exit_code == 0, result.output

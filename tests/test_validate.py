@@ -44,7 +44,10 @@ def test_points_disagreeing_with_config_are_reported(repo: Path, cli: Invoke) ->
     write_config(repo, config)
     result = cli("validate", "demo", "--no-lectures")
     assert result.exit_code == 1
-    assert "'test_mul' is worth 3 points in the notebook but 4 in course_configs/demo.yml" in result.output
+    assert (
+        "'test_mul' is worth 3 points in the notebook but 4 in course_configs/demo.yml"
+        in result.output
+    )
 
 
 def test_failing_lecture_is_reported(repo: Path, cli: Invoke) -> None:

@@ -1,0 +1,81 @@
+"""`autograder build` on a small repository: the book the students see, built offline.
+
+One build (module scope) and one unchanged rebuild; each test checks one promise.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from autograder.notebooks import HIDDEN_MARKERS, SOLUTION_MARKERS
+from tests.conftest import invoker
+from tests.factory import make_repo
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = make_repo(tmp_path_factory.mktemp("book") / "repo")
+    cli = invoker(root)
+    first = cli("build")
+    assert first.exit_code == 0, first.output
+    second = cli("build")
+    assert second.exit_code == 0, second.output
+    return root
+
+
+def html(built: Path, page: str) -> str:
+    return (built / "book/_build/html" / page).read_text(encoding="utf-8")
+
+
+def test_toc_is_generated_from_the_configs(built: Path) -> None:
+    toc = yaml.safe_load((built / "book/_toc.yml").read_text())
+    part = toc["parts"][0]
+    assert part["caption"] == "Demo course"
+    files = [s["file"] for s in part["chapters"][0]["sections"]]
+    assert files == ["demo/01-demo", "_generated/demo/assignments"]
+
+
+def test_landing_page_presents_the_course(built: Path) -> None:
+    page = html(built, "index.html")
+    assert "Demo course" in page and "Demokurs" in page
+    assert 'href="demo/index.html"' in page
+
+
+def test_maths_is_served_locally(built: Path) -> None:
+    page = html(built, "demo/01-demo.html")
+    scripts = re.findall(r'<script[^>]*src="([^"]+)"', page)
+    assert "../_static/mathjax/tex-chtml.js" in scripts
+    assert not [s for s in scripts if s.startswith(("http:", "https:", "//"))]
+    assert (built / "book/_build/html/_static/mathjax/tex-chtml.js").is_file()
+    fonts = built / "book/_build/html/_static/mathjax/output/chtml/fonts/woff-v2"
+    assert any(fonts.glob("*.woff"))
+
+
+def test_lecture_is_executed_and_downloadable(built: Path) -> None:
+    page = html(built, "demo/01-demo.html")
+    assert "45" in page  # the output of print(sum(range(10)))
+    assert 'href="../_sources/demo/01-demo.ipynb"' in page
+    notebook = nbformat.read(built / "book/_build/html/_sources/demo/01-demo.ipynb", as_version=4)
+    nbformat.validate(notebook)
+    assert notebook.metadata.kernelspec.name == "python3"
+
+
+def test_released_assignment_is_downloadable_without_solutions(built: Path) -> None:
+    page = html(built, "_generated/demo/assignments.html")
+    links = re.findall(r'href="(\.\./\.\./_downloads/[^"]+demo\.ipynb)"', page)
+    assert links, "no download link for demo.ipynb"
+    target = (built / "book/_build/html/_generated/demo" / links[0]).resolve()
+    notebook = nbformat.read(target, as_version=4)
+    nbformat.validate(notebook)
+    text = target.read_text()
+    assert not any(m in text for m in SOLUTION_MARKERS + HIDDEN_MARKERS)
+
+
+def test_unchanged_rebuild_executes_nothing(built: Path) -> None:
+    runs = (built / "book/demo/runs.log").read_text().splitlines()
+    assert runs == ["ran"]
