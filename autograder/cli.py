@@ -250,3 +250,43 @@ def validate(
     out.print(f"{len(checks) - len(failed)} passed, {len(failed)} failed")
     if failed:
         sys.exit(1)
+
+
+@main.command()
+@click.argument("notebook", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--timeout", type=int, default=None, help="Seconds per cell (default: the assignment's)."
+)
+def check(notebook: Path, timeout: int | None) -> None:
+    """Self-check a student NOTEBOOK against its visible tests (no hidden tests needed)."""
+    from autograder.check import FAIL, PASS, TODO, check_notebook
+
+    out.print(f"Checking {notebook.name} against its visible tests...")
+    report = check_notebook(notebook, timeout)
+    if report.course:
+        out.print(f"Assignment: {report.course} / {report.assignment}")
+    marks = {PASS: "[green]PASS[/]", FAIL: "[red]FAIL[/]", TODO: "[yellow]TODO[/]"}
+    for test in report.tests:
+        mark = marks.get(test.status, "[red]NOT RUN[/]")
+        line = f"  {mark} {test.grade_id} ({test.points:g} points)"
+        out.print(line + (f": {test.message}" if test.message else ""), highlight=False)
+    if report.unanswered:
+        out.print(f"Not answered yet: {', '.join(report.unanswered)}")
+    if report.kernel_died:
+        out.print(
+            "[red]The notebook stopped its own kernel (exit() or a crash); "
+            "the cells after that did not run.[/]"
+        )
+    if report.gradable:
+        out.print("Gradable: yes (all graded cells present, once, with their metadata intact)")
+    else:
+        out.print("[red]Gradable: not as it stands[/]")
+        for problem in report.gradability:
+            out.print(f"  - {problem}", highlight=False, markup=False)
+    passed = sum(t.status == PASS for t in report.tests)
+    out.print(
+        f"{passed} of {len(report.tests)} visible tests pass. "
+        "Hidden tests check more when your work is graded."
+    )
+    if not (report.gradable and report.all_pass and not report.unanswered):
+        sys.exit(1)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import nbformat
 from nbgrader.api import Gradebook
 
+from autograder import manifest
 from autograder.config import Assignment, Course
 from autograder.errors import AutograderError
 from autograder.nbgrader_setup import make_api, nbgrader_problem
@@ -49,4 +51,10 @@ def generate_release(
     problems = leaks(release_dir, assignment)
     if problems:
         raise AutograderError("release refused:\n" + "\n".join(problems))
+    for spec in assignment.notebooks:
+        path = release_dir / spec.file
+        notebook = read_notebook(path)
+        nbformat.write(
+            manifest.stamp(notebook, manifest.build(course, assignment, spec, notebook)), path
+        )
     return release_dir
