@@ -290,3 +290,29 @@ def check(notebook: Path, timeout: int | None) -> None:
     )
     if not (report.gradable and report.all_pass and not report.unanswered):
         sys.exit(1)
+
+
+@main.command()
+@click.argument("course_id")
+@click.argument("assignment_id")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the page (default: assignments/<course>/reports/<assignment>).",
+)
+@db_option
+@pass_ctx
+def report(
+    ctx: Context, course_id: str, assignment_id: str, out_dir: Path | None, db: str | None
+) -> None:
+    """Write an HTML report (with PNG figures) of an assignment's results for the teacher."""
+    from autograder.report import write
+
+    course = load_course(ctx.repo, course_id)
+    assignment = course.assignment(assignment_id)
+    root = ctx.repo.course_dir(course.id)
+    target = out_dir or root / "reports" / assignment.id
+    page = write(course, assignment, root, ctx.db_url(course, db), target)
+    out.print(f"wrote {ctx.repo.rel(page)}")

@@ -1,4 +1,17 @@
-"""Grades out of the gradebook as CSV: one row per student, and one per student and question."""
+"""Grades out of the gradebook as CSV files a teacher can use directly.
+
+- `grades.csv`: one row per student and assignment (score after late penalty, status);
+- `questions.csv`: one row per student and graded cell;
+- `moodle.csv`: Moodle's grade import ("Import grades from CSV"): `Username`, then one
+  column per assignment (its title) and one `Feedback: <title>` column; map `Username`
+  to your users' username and each title to its grade item when importing;
+- `canvas.csv`: Canvas's gradebook import: `Student`, `ID`, `SIS User ID`,
+  `SIS Login ID`, `Section`, then one column per assignment (its title), with a
+  `Points Possible` row first. Our student id goes in `SIS User ID` and `SIS Login ID`.
+
+Students without a submission get an empty cell in the LMS files (not zero), so an
+import never overwrites a grade entered by hand.
+"""
 
 from __future__ import annotations
 
@@ -68,10 +81,31 @@ def export(
                                 f"{float(grade.max_score):g}",
                             ]
                         )
+    titles = {a.id: a.title for a in course.assignments}
+    maxima = {a.id: a.max_score for a in course.assignments}
+    ids = [aid for aid in wanted if any(r[1] == aid for r in student_rows)]
+    by_student: dict[str, dict[str, list[str]]] = {}
+    for row in student_rows:
+        by_student.setdefault(row[0], {})[row[1]] = row
+    moodle_columns = (
+        ["Username"] + [titles[a] for a in ids] + [f"Feedback: {titles[a]}" for a in ids]
+    )
+    moodle_rows = []
+    canvas_columns = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+    canvas_columns += [titles[a] for a in ids]
+    canvas_rows = [["Points Possible", "", "", "", ""] + [f"{maxima[a]:g}" for a in ids]]
+    for sid in sorted(by_student):
+        rows = by_student[sid]
+        scores = [rows[a][2] if a in rows else "" for a in ids]
+        notes = [_lms_note(rows[a]) if a in rows else "" for a in ids]
+        moodle_rows.append([sid, *scores, *notes])
+        canvas_rows.append([sid, "", sid, sid, "", *scores])
     paths = []
     for name, columns, rows in (
         ("grades.csv", STUDENT_COLUMNS, student_rows),
         ("questions.csv", QUESTION_COLUMNS, question_rows),
+        ("moodle.csv", moodle_columns, moodle_rows),
+        ("canvas.csv", canvas_columns, canvas_rows),
     ):
         path = out_dir / name
         with path.open("w", newline="", encoding="utf-8") as fh:
@@ -80,3 +114,15 @@ def export(
             writer.writerows(rows)
         paths.append(path)
     return paths
+
+
+def _lms_note(row: list[str]) -> str:
+    status = row[5]
+    if status == "missing":
+        return "No submission."
+    if status != "graded":
+        return "Could not be graded automatically; see the feedback page."
+    note = f"{row[2]} of {row[3]} points."
+    if row[4] not in ("", "0"):
+        note += f" Late penalty: {row[4]} points."
+    return note

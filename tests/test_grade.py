@@ -137,3 +137,32 @@ def test_export_csv_per_student_and_question(graded: dict) -> None:
     assert any(r.startswith("broken,a1,0,5,0,ungradable") for r in rows)
     questions = (root / "out/questions.csv").read_text().splitlines()
     assert "empty,a1,demo,test_mul,0,3" in questions
+
+
+def test_lms_exports_have_the_documented_layouts(graded: dict) -> None:
+    root = graded["root"]
+    assert invoker(root)("export", "demo", "--out", str(root / "lms")).exit_code == 0
+    moodle = (root / "lms/moodle.csv").read_text().splitlines()
+    assert moodle[0] == "Username,Adding and multiplying,Feedback: Adding and multiplying"
+    assert "correct,5,5 of 5 points." in moodle
+    assert any(r.startswith("broken,0,Could not be graded automatically") for r in moodle)
+    canvas = (root / "lms/canvas.csv").read_text().splitlines()
+    assert canvas[0] == "Student,ID,SIS User ID,SIS Login ID,Section,Adding and multiplying"
+    assert canvas[1] == "Points Possible,,,,,5"
+    assert "correct,,correct,correct,,5" in canvas
+
+
+def test_teacher_report_shows_distribution_questions_and_problems(graded: dict) -> None:
+    root = graded["root"]
+    assert invoker(root)("feedback", "demo", "a1").exit_code == 0
+    result = invoker(root)("report", "demo", "a1")
+    assert result.exit_code == 0, result.output
+    folder = root / "assignments/demo/reports/a1"
+    page = (folder / "index.html").read_text()
+    assert (folder / "scores.png").read_bytes()[:4] == b"\x89PNG"
+    assert (folder / "questions.png").read_bytes()[:4] == b"\x89PNG"
+    assert "<img src='scores.png' alt='Histogram of scores" in page
+    assert "<td>test_mul</td><td>3</td>" in page  # per-question table
+    assert "not answered yet (NotImplementedError) (1×)" in page  # most common failure message
+    assert "<td>broken</td><td>ungradable</td>" in page  # needs a human
+    assert 'href="../../feedback/correct/a1/demo.html"' in page
