@@ -1,10 +1,16 @@
-"""Sphinx extension: every lecture page offers its notebook as a runnable `.ipynb` download.
+"""Sphinx extension for the course book.
 
-Lectures are stored as MyST Markdown notebooks (diff-friendly), but students
-want a notebook they can open in Jupyter. sphinx-book-theme already renders a
-".ipynb" entry in its download menu when the page context names an
-`ipynb_source`; we write that notebook (converted with jupytext, no outputs,
-so it runs from a clean state) and fill in the context key.
+- Every lecture page offers its notebook as a runnable `.ipynb` download. Lectures
+  are stored as MyST Markdown notebooks (diff-friendly), but students want a
+  notebook they can open in Jupyter. sphinx-book-theme already renders a ".ipynb"
+  entry in its download menu when the page context names an `ipynb_source`; we
+  write that notebook (converted with jupytext, no outputs, so it runs from a
+  clean state) and fill in the context key.
+- Pages load no thebe code. Jupyter Book 1 always adds sphinx-thebe, whose inline
+  configuration is emitted twice (a JavaScript error on every page) and points at
+  a CDN; live code is off in this book, so its scripts are dropped.
+- Pages get an explicit colour mode ("auto": the reader's system setting); without
+  one pydata-sphinx-theme logs "Got invalid theme mode" on every page.
 """
 
 from __future__ import annotations
@@ -48,7 +54,29 @@ def add_ipynb_download(
     context["ipynb_source"] = pagename + ".ipynb"
 
 
+def drop_thebe(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    def is_thebe(script: Any) -> bool:
+        body = getattr(script, "attributes", {}).get("body", "") or ""
+        return "thebe" in str(script) or "THEBE_JS_URL" in body
+
+    if "script_files" in context:
+        context["script_files"] = [s for s in context["script_files"] if not is_thebe(s)]
+    if "css_files" in context:
+        context["css_files"] = [c for c in context["css_files"] if "thebe" not in str(c)]
+
+
+def set_colour_mode(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    # pydata-sphinx-theme's layout reads `default_mode` from the page context.
+    context["default_mode"] = context.get("default_mode") or "auto"
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
+    app.connect("html-page-context", set_colour_mode)
     # Before sphinx-book-theme builds its header buttons (priority 501).
     app.connect("html-page-context", add_ipynb_download, priority=400)
+    app.connect("html-page-context", drop_thebe, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -154,3 +154,14 @@ def save(notebook: NotebookNode, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(notebook), encoding="utf-8")
     return path
+
+
+def add_course(root: Path, course_id: str, title: str) -> None:
+    """A course with one lecture (whose text has the word `<id>keyword`) and no assignment."""
+    config = course_config(course_id, title={"en": title, "sv": f"{title} (sv)"}, assignments=[])
+    write_config(root, config, course_id)
+    (root / "book" / course_id).mkdir(parents=True)
+    (root / "book" / course_id / "index.md").write_text(f"# {title}\n\nStart here.\n")
+    word = course_id.replace("-", "") + "keyword"
+    lecture = LECTURE.replace("# Demo lecture", f"# {title}: first lecture\n\nSearch word: {word}.")
+    (root / "book" / course_id / "01-demo.md").write_text(lecture)
