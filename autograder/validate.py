@@ -27,6 +27,7 @@ from nbgrader.api import Gradebook
 from autograder.config import Assignment, Course
 from autograder.grading.collect import Submission
 from autograder.grading.engine import THREAD_ENV, GradingContext, grade_all
+from autograder.lecture_lint import lint_lecture, lint_start_page, output_problems
 from autograder.notebooks import graded_cells, read_notebook
 from autograder.paths import Repo
 
@@ -70,14 +71,22 @@ def run_lecture(repo: Repo, course: Course, lecture: str) -> Check:
             [f"book/{lecture}: a cell failed: {summary[-1] if summary else exc}"],
         )
     seconds = time.monotonic() - start
+    label = f"book/{lecture}"
+    problems = lint_lecture(path, label) + output_problems(notebook, label)
     if seconds > course.lecture_timeout:
-        return Check(
-            name,
-            False,
-            seconds,
-            [f"book/{lecture}: took {seconds:.1f} s, over the {course.lecture_timeout} s budget"],
+        problems.append(
+            f"{label}: took {seconds:.1f} s, over the {course.lecture_timeout} s budget"
         )
-    return Check(name, True, seconds)
+    return Check(name, not problems, seconds, problems)
+
+
+def check_start_page(repo: Repo, course: Course) -> Check:
+    path = repo.book / course.id / "index.md"
+    name = f"start page {course.id}/index.md"
+    if not path.is_file():
+        return Check(name, False, 0.0, [f"book/{course.id}/index.md: the start page is missing"])
+    problems = lint_start_page(path, f"book/{course.id}/index.md")
+    return Check(name, not problems, 0.0, problems)
 
 
 def _static_checks(repo: Repo, course: Course, assignment: Assignment) -> list[str]:
@@ -182,6 +191,7 @@ def validate(
     jobs: list[Callable[[], Check]] = []
     for course in courses:
         if lectures:
+            jobs.append(lambda c=course: check_start_page(repo, c))
             jobs += [lambda c=course, lec=lec: run_lecture(repo, c, lec) for lec in course.lectures]
         if assignments:
             jobs += [lambda c=course, a=a: check_assignment(repo, c, a) for a in course.assignments]

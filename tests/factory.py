@@ -84,6 +84,10 @@ kernelspec:
 
 # Demo lecture
 
+:::{admonition} Learning goals
+- Add up numbers.
+:::
+
 Euler: $e^{i\\pi} + 1 = 0$.
 
 ```{code-cell} ipython3
@@ -92,6 +96,16 @@ with Path("runs.log").open("a") as fh:
     fh.write("ran\\n")
 print(sum(range(10)))
 ```
+
+## Takeaways
+
+- Python adds.
+"""
+
+START_PAGE = """# {title}
+
+Start here. Goals: learn to add. Prerequisites: none. Time: about 2 hours.
+Help: ask in the course forum.
 """
 
 
@@ -121,7 +135,7 @@ def make_repo(root: Path, course_id: str = "demo", notebook: NotebookNode | None
         yaml.safe_dump(course_config(course_id), sort_keys=False), encoding="utf-8"
     )
     (root / "book" / course_id).mkdir(parents=True)
-    (root / "book" / course_id / "index.md").write_text("# Demo course\n\nStart here.\n")
+    (root / "book" / course_id / "index.md").write_text(START_PAGE.format(title="Demo course"))
     (root / "book" / course_id / "01-demo.md").write_text(LECTURE)
     (root / "book" / "index.md").write_text(
         "# Courses\n\n```{include} _generated/courses.md\n```\n"
@@ -161,7 +175,7 @@ def add_course(root: Path, course_id: str, title: str) -> None:
     config = course_config(course_id, title={"en": title, "sv": f"{title} (sv)"}, assignments=[])
     write_config(root, config, course_id)
     (root / "book" / course_id).mkdir(parents=True)
-    (root / "book" / course_id / "index.md").write_text(f"# {title}\n\nStart here.\n")
+    (root / "book" / course_id / "index.md").write_text(START_PAGE.format(title=title))
     word = course_id.replace("-", "") + "keyword"
     lecture = LECTURE.replace("# Demo lecture", f"# {title}: first lecture\n\nSearch word: {word}.")
     (root / "book" / course_id / "01-demo.md").write_text(lecture)

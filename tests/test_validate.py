@@ -15,7 +15,7 @@ def test_good_course_validates(cli: Invoke) -> None:
     assert result.exit_code == 0, result.output
     assert "ok lecture demo/01-demo.md" in result.output
     assert "ok assignment demo/a1" in result.output
-    assert "2 passed, 0 failed" in result.output
+    assert "3 passed, 0 failed" in result.output
 
 
 def test_test_that_passes_on_the_release_is_reported(repo: Path, cli: Invoke) -> None:
@@ -57,3 +57,39 @@ def test_failing_lecture_is_reported(repo: Path, cli: Invoke) -> None:
     assert result.exit_code == 1
     assert "book/demo/01-demo.md: a cell failed" in result.output
     assert "ZeroDivisionError" in result.output
+
+
+def test_figure_without_alt_text_is_reported(repo: Path, cli: Invoke) -> None:
+    lecture = repo / "book/demo/01-demo.md"
+    figure = "```{code-cell} ipython3\nimport matplotlib.pyplot as plt\n"
+    figure += "plt.plot([0, 1])\nplt.show()\n```\n"
+    lecture.write_text(lecture.read_text().replace("## Takeaways", figure + "\n## Takeaways"))
+    result = cli("validate", "demo", "--no-assignments")
+    assert result.exit_code == 1
+    assert "draws a figure without alt text" in result.output
+
+
+def test_untagged_stderr_noise_is_reported(repo: Path, cli: Invoke) -> None:
+    lecture = repo / "book/demo/01-demo.md"
+    noisy = "```{code-cell} ipython3\nimport warnings\nwarnings.warn('noise')\n```\n"
+    lecture.write_text(lecture.read_text().replace("## Takeaways", noisy + "\n## Takeaways"))
+    result = cli("validate", "demo", "--no-assignments")
+    assert result.exit_code == 1
+    assert "writes to stderr" in result.output and "tag the cell remove-stderr" in result.output
+
+
+def test_heading_jump_is_reported(repo: Path, cli: Invoke) -> None:
+    lecture = repo / "book/demo/01-demo.md"
+    lecture.write_text(lecture.read_text().replace("## Takeaways", "#### Takeaways"))
+    result = cli("validate", "demo", "--no-assignments")
+    assert result.exit_code == 1
+    assert "heading level jumps from 1 to 4" in result.output
+
+
+def test_start_page_without_help_is_reported(repo: Path, cli: Invoke) -> None:
+    (repo / "book/demo/index.md").write_text(
+        "# Demo\n\nGoals: add. Prerequisites: none. 2 hours.\n"
+    )
+    result = cli("validate", "demo", "--no-assignments")
+    assert result.exit_code == 1
+    assert "the course start page does not say its how to get help" in result.output
