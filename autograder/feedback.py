@@ -7,7 +7,7 @@ from pathlib import Path
 
 from autograder.config import Assignment, Course
 from autograder.grading import results
-from autograder.nbgrader_setup import make_api, nbgrader_problem
+from autograder.nbgrader_setup import NBGRADER_LOCK, make_api, nbgrader_problem
 
 
 def _explanation_page(course: Course, assignment: Assignment, result: results.StudentResult) -> str:
@@ -47,7 +47,8 @@ def generate(
             )
             out[sid] = folder
             continue
-        outcome = api.generate_feedback(assignment.id, sid, force=True)
+        with NBGRADER_LOCK:
+            outcome = api.generate_feedback(assignment.id, sid, force=True)
         if outcome.get("success"):
             out[sid] = folder
         else:

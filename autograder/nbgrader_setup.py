@@ -11,10 +11,13 @@ from __future__ import annotations
 import os
 import re
 import sys
+import threading
+import warnings
 from pathlib import Path
 
 from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
+from sqlalchemy.exc import SAWarning
 from traitlets.config import Config
 
 from autograder.config import Assignment, Course
@@ -29,6 +32,13 @@ AUTOGRADE_PREPROCESSORS = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
+
+# nbgrader is not thread-safe: it sets and deletes NBGRADER_EXECUTION in os.environ
+# around each run. Every call into its API from this process holds this lock.
+NBGRADER_LOCK = threading.RLock()
+
+# nbgrader's gradebook code triggers these on every autograde; they are not ours to fix.
+warnings.filterwarnings("ignore", category=SAWarning, module="nbgrader")
 
 _EXCEPTION_LINE = re.compile(r"^\s*[A-Za-z_.]*(Error|Exception|Exit|Interrupt)\b.*:")
 

@@ -11,7 +11,7 @@ from nbgrader.api import Gradebook
 from autograder import manifest
 from autograder.config import Assignment, Course
 from autograder.errors import AutograderError
-from autograder.nbgrader_setup import make_api, nbgrader_problem
+from autograder.nbgrader_setup import NBGRADER_LOCK, make_api, nbgrader_problem
 from autograder.notebooks import HIDDEN_MARKERS, SOLUTION_MARKERS, contains_marker, read_notebook
 
 
@@ -36,7 +36,8 @@ def generate_release(
 ) -> Path:
     """Run nbgrader generate_assignment, record the due date, and refuse a leaking release."""
     api = make_api(course, course_root, db_url, assignment)
-    outcome = api.generate_assignment(assignment.id, force=True, create=True)
+    with NBGRADER_LOCK:
+        outcome = api.generate_assignment(assignment.id, force=True, create=True)
     if not outcome.get("success"):
         raise AutograderError(
             f"{course.id}/{assignment.id}: nbgrader could not generate the release:\n"

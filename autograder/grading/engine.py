@@ -19,7 +19,7 @@ from autograder.errors import SubmissionError
 from autograder.grading import results
 from autograder.grading.collect import Submission, stage
 from autograder.grading.repair import compare_structure
-from autograder.nbgrader_setup import make_api, nbgrader_problem
+from autograder.nbgrader_setup import NBGRADER_LOCK, make_api, nbgrader_problem
 from autograder.notebooks import nbgrader_meta, read_notebook
 from autograder.release import generate_release
 
@@ -105,7 +105,8 @@ def grade_submission(ctx: GradingContext, sub: Submission) -> results.StudentRes
         if broken.exists() and sub.folder.resolve() != target.resolve():
             broken.rename(broken.with_suffix(".ipynb.invalid"))
     api = make_api(ctx.course, ctx.course_root, ctx.db_url, ctx.assignment)
-    outcome = api.autograde(ctx.assignment.id, sub.student, force=True, create=True)
+    with NBGRADER_LOCK:
+        outcome = api.autograde(ctx.assignment.id, sub.student, force=True, create=True)
     status = results.GRADED
     if not outcome.get("success"):
         status = results.ERROR

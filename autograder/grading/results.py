@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import warnings
 from dataclasses import dataclass, field
 
 from nbgrader.api import Gradebook, MissingEntry
@@ -26,7 +25,6 @@ from sqlalchemy import (
     delete,
     select,
 )
-from sqlalchemy.exc import SAWarning
 
 metadata = MetaData()
 
@@ -110,9 +108,7 @@ def load(db_url: str, assignment_id: str) -> dict[str, StudentResult]:
 
 def record_zero(db_url: str, course_id: str, assignment_id: str, student: str) -> None:
     """Give every graded cell of a submission zero, as nbgrader does for a missing notebook."""
-    with Gradebook(db_url, course_id) as gb, warnings.catch_warnings():
-        # nbgrader's own relationship handling warns here; the rows are written correctly.
-        warnings.simplefilter("ignore", SAWarning)
+    with Gradebook(db_url, course_id) as gb:
         gb.update_or_create_student(student)
         submission = gb.update_or_create_submission(assignment_id, student)
         for notebook in submission.notebooks:

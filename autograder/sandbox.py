@@ -1,0 +1,225 @@
+"""Kernels for untrusted student code: bubblewrap, a non-root uid and resource limits.
+
+Each grading worker owns one uid (so RLIMIT_NPROC counts only its own kernel's
+processes) and one scratch folder, the only writable place a kernel sees (at
+/home/student/work). Inside: no network, a read-only view of the system and of
+the Python installation and nothing else (not the course repository, its
+gradebook, the hidden tests, other submissions or the teacher's home), a private
+/tmp, a cleared environment. The kernel talks to the grader over IPC sockets in a
+folder shared for that purpose, because TCP loopback does not cross a network
+namespace. Timeouts interrupt it by message, which reaches Python, not bwrap.
+
+Launch chain: prlimit (memory, CPU time, processes, file size, core dumps) ->
+bwrap as root without a user namespace (so it can bind the Python installation
+wherever it lives; capabilities dropped) -> setpriv to the worker's uid (no
+groups, no capabilities) -> python -m ipykernel_launcher. RLIMIT_NPROC applies
+from the uid switch on, per worker uid.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from jupyter_client.kernelspec import KernelSpec
+from jupyter_client.manager import AsyncKernelManager
+
+from autograder.config import Limits
+from autograder.errors import AutograderError
+
+INSIDE_HOME = "/home/student"
+INSIDE_WORK = f"{INSIDE_HOME}/work"
+TOOLS = ("bwrap", "setpriv", "prlimit")
+
+
+def unavailable_reason() -> str | None:
+    """Why the sandbox cannot run here, or None when it can."""
+    if platform.system() != "Linux":
+        return f"the sandbox needs Linux (this is {platform.system()})"
+    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
+    if missing:
+        return f"missing {', '.join(missing)} (Debian: apt-get install bubblewrap util-linux)"
+    if os.geteuid() != 0:
+        return "switching to the sandbox uid needs root (run the grader as root or in a container)"
+    return None
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """Where one worker's kernels run, and under which limits."""
+
+    uid: int
+    scratch: Path
+    """Outside path of the kernel's working folder (bound at /home/student/work)."""
+    runtime: Path
+    """Outside folder for the connection file and IPC sockets (bound at the same path)."""
+    limits: Limits
+
+    def prepare(self) -> None:
+        for folder in (self.scratch, self.runtime):
+            folder.mkdir(parents=True, exist_ok=True)
+            os.chown(folder, self.uid, self.uid)
+            folder.chmod(0o700)
+
+    def readonly_paths(self) -> list[str]:
+        paths = {sys.base_prefix, sys.prefix, sys.exec_prefix}
+        for name in ("/usr", "/etc", "/opt/conda"):
+            paths.add(name)
+        return sorted(p for p in paths if Path(p).exists())
+
+    def wrap(self, argv: list[str]) -> list[str]:
+        limits = self.limits
+        memory = limits.memory_mb * 1024 * 1024
+        command = [
+            "prlimit",
+            f"--as={memory}",
+            f"--cpu={limits.cpu_seconds}",
+            f"--nproc={limits.max_processes}",
+            f"--fsize={limits.max_output_kb * 1024 * 16}",
+            "--core=0",
+            "--nofile=512",
+            "--",
+            "bwrap",
+            "--unshare-ipc",
+            "--unshare-pid",
+            "--unshare-net",
+            "--unshare-uts",
+            "--unshare-cgroup-try",
+            "--die-with-parent",
+            "--new-session",
+        ]
+        created: set[str] = set()
+
+        def parents(path: str) -> list[str]:
+            # bwrap creates the parents of a mount point; make them traversable by the kernel.
+            out = []
+            for parent in reversed(Path(path).parents[:-1]):
+                if str(parent) not in created:
+                    out += ["--perms", "0755", "--dir", str(parent)]
+                    created.add(str(parent))
+            return out
+
+        for path in self.readonly_paths():
+            command += [*parents(path), "--ro-bind", path, path]
+        for name in ("lib", "lib64", "bin", "sbin"):
+            if Path(f"/{name}").is_symlink():
+                command += ["--symlink", os.readlink(f"/{name}"), f"/{name}"]
+            elif Path(f"/{name}").is_dir():
+                command += ["--ro-bind", f"/{name}", f"/{name}"]
+        command += [
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+            "--perms",
+            "01777",
+            "--tmpfs",
+            "/tmp",
+            "--perms",
+            "0755",
+            "--dir",
+            "/home",
+            "--perms",
+            "01777",
+            "--tmpfs",
+            INSIDE_HOME,
+            "--bind",
+            str(self.scratch),
+            INSIDE_WORK,
+        ]
+        created.add("/tmp")
+        command += [
+            *parents(str(self.runtime)),
+            "--bind",
+            str(self.runtime),
+            str(self.runtime),
+            "--chdir",
+            INSIDE_WORK,
+            "--clearenv",
+            "--setenv",
+            "HOME",
+            INSIDE_HOME,
+            "--setenv",
+            "PATH",
+            f"{Path(sys.executable).parent}:/usr/bin:/bin",
+            "--setenv",
+            "LANG",
+            "C.UTF-8",
+            "--setenv",
+            "MPLBACKEND",
+            "Agg",
+            "--setenv",
+            "MPLCONFIGDIR",
+            f"{INSIDE_WORK}/.matplotlib",
+            "--setenv",
+            "PYTHONDONTWRITEBYTECODE",
+            "1",
+        ]
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            command += ["--setenv", var, "1"]
+        drop = [
+            "setpriv",
+            f"--reuid={self.uid}",
+            f"--regid={self.uid}",
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+            "--",
+        ]
+        return [*command, "--", *drop, *argv]
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """A Python kernel launched inside a Sandbox, reachable over IPC."""
+
+    def __init__(self, sandbox: Sandbox, **kwargs: object) -> None:
+        runtime = sandbox.runtime
+        super().__init__(
+            transport="ipc",
+            ip=str(runtime / "kernel"),
+            connection_file=str(runtime / "kernel.json"),
+            **kwargs,
+        )
+        self.sandbox = sandbox
+        self._kernel_spec = KernelSpec(
+            argv=[
+                sys.executable,
+                "-m",
+                "ipykernel_launcher",
+                "-f",
+                "{connection_file}",
+                "--HistoryManager.hist_file=:memory:",
+            ],
+            display_name="Python 3 (sandbox)",
+            language="python",
+            interrupt_mode="message",
+        )
+
+    @property
+    def kernel_spec(self) -> KernelSpec:
+        return self._kernel_spec
+
+    def write_connection_file(self, **kwargs: object) -> None:
+        super().write_connection_file(**kwargs)
+        # The kernel runs as the sandbox uid and must read its own connection file.
+        os.chown(self.connection_file, self.sandbox.uid, self.sandbox.uid)
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        return self.sandbox.wrap(super().format_kernel_cmd(extra_arguments))
+
+
+def require(allow_unsandboxed: bool) -> bool:
+    """True to use the sandbox; raise when it is missing and the teacher has not opted out."""
+    reason = unavailable_reason()
+    if reason is None:
+        return True
+    if not allow_unsandboxed:
+        raise AutograderError(
+            f"cannot isolate student code: {reason}. Install bubblewrap, or pass "
+            "--no-sandbox to grade WITHOUT isolation (student code then runs with your rights)"
+        )
+    return False
