@@ -115,6 +115,25 @@ def release(ctx: Context, course_id: str, assignment_id: str, db: str | None) ->
 @click.argument("assignment_id")
 @click.argument("submissions", type=click.Path(path_type=Path))
 @click.option("--student", "students", multiple=True, help="Grade only this student (repeatable).")
+@click.option("--force", is_flag=True, help="Regrade even submissions already recorded unchanged.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Grading workers (default: number of cores).",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    default=None,
+    help="Run the grading tasks on a Dask cluster (e.g. tcp://host:8786).",
+)
+@click.option(
+    "--no-sandbox",
+    "no_sandbox",
+    is_flag=True,
+    help="Grade WITHOUT isolating student code (only where bubblewrap cannot run).",
+)
 @db_option
 @pass_ctx
 def grade(
@@ -123,14 +142,29 @@ def grade(
     assignment_id: str,
     submissions: Path,
     students: tuple[str, ...],
+    force: bool,
+    workers: int | None,
+    scheduler: str | None,
+    no_sandbox: bool,
     db: str | None,
 ) -> None:
-    """Autograde every submission in SUBMISSIONS (nbgrader layout, folder or .zip)."""
+    """Autograde every submission in SUBMISSIONS (nbgrader layout, folder or .zip).
+
+    Submissions already recorded with the same files and assignment are skipped, so an
+    interrupted run can simply be started again; --force regrades them.
+    """
     from autograder.grading.collect import discover, opened
     from autograder.grading.engine import GradingContext, grade_all
+    from autograder.sandbox import require
 
     course = load_course(ctx.repo, course_id)
     assignment = course.assignment(assignment_id)
+    sandboxed = require(allow_unsandboxed=no_sandbox)
+    if not sandboxed:
+        err.print(
+            "[bold red]WARNING: grading WITHOUT a sandbox. Student code runs with your rights "
+            "and can read or change anything you can, including the gradebook.[/]"
+        )
     url = ctx.db_url(course, db)
     grading = GradingContext(course, assignment, ctx.repo.course_dir(course.id), url)
     with opened(submissions) as folder:
@@ -148,20 +182,36 @@ def grade(
             MofNCompleteColumn(),
             TimeElapsedColumn(),
         )
+        skipped: list[str] = []
         with Progress(*columns, console=err, transient=False) as progress:
             task = progress.add_task(f"grading {course.id}/{assignment.id}", total=len(found))
 
             def done(result) -> None:
                 progress.update(task, advance=1, description=f"graded {result.student}")
 
-            graded = grade_all(grading, found, done)
+            def skip(result) -> None:
+                skipped.append(result.student)
+                progress.update(task, advance=1, description=f"already graded {result.student}")
+
+            graded = grade_all(
+                grading,
+                found,
+                done,
+                workers=workers,
+                sandboxed=sandboxed,
+                force=force,
+                scheduler=scheduler,
+                on_skip=skip,
+            )
     table = Table(title=f"{course.id}/{assignment.id}: {len(graded)} submissions")
     for column in ("student", "score", "status", "notes"):
         table.add_column(column, overflow="fold")
-    for r in graded:
-        notes = "\n".join(r.messages[:6]) + (
-            f"\n(+{len(r.messages) - 6} more)" if len(r.messages) > 6 else ""
-        )
+    for r in sorted(graded, key=lambda r: r.student):
+        notes = "\n".join(r.messages[:6])
+        if len(r.messages) > 6:
+            notes += f"\n(+{len(r.messages) - 6} more)"
+        if r.student in skipped:
+            notes = "(unchanged since it was graded; --force regrades)\n" + notes
         table.add_row(r.student, f"{r.score:g} / {r.max_score:g}", r.status, notes)
     out.print(table)
     if any(r.status == "error" for r in graded):

@@ -24,7 +24,7 @@ from autograder.config import Assignment, Course
 from autograder.paths import Repo
 
 AUTOGRADE_PREPROCESSORS = [
-    "autograder.grading.execute.BudgetedExecute",
+    "autograder.grading.worker.SandboxedExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
@@ -73,7 +73,11 @@ def course_settings(course: Course, db_url: str) -> dict[str, dict[str, object]]
 
 
 def make_config(
-    course: Course, course_root: Path, db_url: str, assignment: Assignment | None = None
+    course: Course,
+    course_root: Path,
+    db_url: str,
+    assignment: Assignment | None = None,
+    sandboxed: bool = False,
 ) -> Config:
     config = Config()
     for section, values in course_settings(course, db_url).items():
@@ -86,6 +90,8 @@ def make_config(
     if assignment is not None:
         config.Execute.timeout = assignment.limits.cell_timeout
         config.BudgetedExecute.notebook_timeout = assignment.limits.notebook_timeout
+        config.SandboxedExecute.limits_json = assignment.limits.model_dump_json()
+    config.SandboxedExecute.sandboxed = sandboxed
     return config
 
 
@@ -97,10 +103,14 @@ def _tools_on_path() -> None:
 
 
 def make_api(
-    course: Course, course_root: Path, db_url: str, assignment: Assignment | None = None
+    course: Course,
+    course_root: Path,
+    db_url: str,
+    assignment: Assignment | None = None,
+    sandboxed: bool = False,
 ) -> NbGraderAPI:
     _tools_on_path()
-    config = make_config(course, course_root, db_url, assignment)
+    config = make_config(course, course_root, db_url, assignment, sandboxed)
     coursedir = CourseDirectory(config=config)
     return NbGraderAPI(coursedir=coursedir, config=config)
 

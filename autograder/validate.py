@@ -30,6 +30,7 @@ from autograder.grading.engine import THREAD_ENV, GradingContext, grade_all
 from autograder.lecture_lint import lint_lecture, lint_start_page, output_problems
 from autograder.notebooks import graded_cells, read_notebook
 from autograder.paths import Repo
+from autograder.sandbox import unavailable_reason
 
 
 @dataclass
@@ -156,7 +157,9 @@ def check_assignment(repo: Repo, course: Course, assignment: Assignment) -> Chec
             ),
         ]
         try:
-            outcome = {r.student: r for r in grade_all(ctx, subs)}
+            # The teacher's own notebooks: sandboxed where possible, never refused.
+            sandboxed = unavailable_reason() is None
+            outcome = {r.student: r for r in grade_all(ctx, subs, workers=2, sandboxed=sandboxed)}
         except Exception as exc:
             return Check(name, False, time.monotonic() - start, [f"{name}: {exc}"])
         for student in ("solution", "release"):

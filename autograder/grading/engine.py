@@ -1,14 +1,20 @@
-"""Grading one assignment: stage each submission, autograde it with nbgrader, record the outcome.
+"""Grading one assignment: the coordinator that stages, schedules and records submissions.
 
-One submission's failure (broken JSON, a crash inside nbgrader) is recorded for
-that student and never stops the others. Scores live in nbgrader's gradebook;
-the reasons live in `results` beside them.
+The coordinator stages every submission into nbgrader's `submitted/` folder, skips
+those already recorded with the same inputs (so a killed run resumes where it
+stopped), and hands the rest to long-lived workers (`worker.grade_job`): a local
+process pool by default, or a Dask cluster. A worker autogrades with nbgrader,
+inside the sandbox, and records the result; one submission's failure is recorded
+for that student and never stops the others.
 """
 
 from __future__ import annotations
 
+import hashlib
+import multiprocessing
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +25,7 @@ from autograder.errors import SubmissionError
 from autograder.grading import results
 from autograder.grading.collect import Submission, stage
 from autograder.grading.repair import compare_structure
+from autograder.grading.worker import Job, grade_job
 from autograder.nbgrader_setup import NBGRADER_LOCK, make_api, nbgrader_problem
 from autograder.notebooks import nbgrader_meta, read_notebook
 from autograder.release import generate_release
@@ -69,13 +76,13 @@ def test_failures(notebook: NotebookNode, cell_timeout: int) -> list[str]:
     return lines
 
 
-def _check_notebooks(ctx: GradingContext, sub: Submission) -> tuple[list[str], list[str]]:
+def _check_notebooks(ctx: GradingContext, folder: Path, job: Job) -> tuple[list[str], list[str]]:
     """(messages, names of notebooks that cannot be read)."""
-    messages: list[str] = list(sub.notes)
+    messages: list[str] = []
     unreadable: list[str] = []
-    for name, path in sub.notebooks.items():
+    for name, label in zip(job.notebooks, job.labels, strict=True):
         try:
-            notebook = read_notebook(path, label=f"{sub.student}/{path.name}")
+            notebook = read_notebook(folder / name, label=f"{job.student}/{label}")
         except SubmissionError as exc:
             messages.append(str(exc))
             unreadable.append(name)
@@ -85,72 +92,149 @@ def _check_notebooks(ctx: GradingContext, sub: Submission) -> tuple[list[str], l
     return messages, unreadable
 
 
-def grade_submission(ctx: GradingContext, sub: Submission) -> results.StudentResult:
-    messages, unreadable = _check_notebooks(ctx, sub)
-    target = ctx.submitted_dir(sub.student)
-    stage(sub, target)
-    readable = [n for n in sub.notebooks if n not in unreadable]
+def grade_in_worker(job: Job) -> results.StudentResult:
+    """The work of one submission; runs in a worker process (see worker.grade_job)."""
+    ctx = GradingContext(job.course, job.assignment, Path(job.course_root), job.db_url)
+    folder = ctx.submitted_dir(job.student)
+    messages, unreadable = _check_notebooks(ctx, folder, job)
+    messages = [*job.notes, *messages]
+    readable = [n for n in job.notebooks if n not in unreadable]
+    if readable and not job.in_place:
+        # nbgrader scores a missing notebook zero and grades the others.
+        for name in unreadable:
+            (folder / name).rename(folder / f"{name}.invalid")
     if not readable:
-        results.record_zero(ctx.db_url, ctx.course.id, ctx.assignment.id, sub.student)
-        if not sub.notebooks:
+        results.record_zero(ctx.db_url, ctx.course.id, ctx.assignment.id, job.student)
+        if not job.notebooks:
             messages.append("no notebook of this assignment was handed in")
         result = results.StudentResult(
-            sub.student, results.UNGRADABLE, 0.0, ctx.assignment.max_score, 0.0, messages
+            job.student, results.UNGRADABLE, 0.0, ctx.assignment.max_score, 0.0, messages
         )
-        results.save(ctx.db_url, ctx.assignment.id, result)
+        results.save(ctx.db_url, ctx.assignment.id, result, job.digest)
         return result
-    for name in unreadable:
-        # nbgrader scores a missing notebook zero and grades the others.
-        broken = target / name
-        if broken.exists() and sub.folder.resolve() != target.resolve():
-            broken.rename(broken.with_suffix(".ipynb.invalid"))
-    api = make_api(ctx.course, ctx.course_root, ctx.db_url, ctx.assignment)
+    api = make_api(ctx.course, ctx.course_root, ctx.db_url, ctx.assignment, job.sandboxed)
     with NBGRADER_LOCK:
-        outcome = api.autograde(ctx.assignment.id, sub.student, force=True, create=True)
+        outcome = api.autograde(ctx.assignment.id, job.student, force=True, create=True)
     status = results.GRADED
     if not outcome.get("success"):
         status = results.ERROR
         messages.append(f"grading failed: {nbgrader_problem(outcome)}")
     for name in readable:
-        graded = ctx.autograded_dir(sub.student) / name
+        graded = ctx.autograded_dir(job.student) / name
         if graded.is_file():
-            messages.extend(
-                f"{name}: {line}"
-                for line in test_failures(read_notebook(graded), ctx.assignment.limits.cell_timeout)
-            )
+            failures = test_failures(read_notebook(graded), ctx.assignment.limits.cell_timeout)
+            messages.extend(f"{name}: {line}" for line in failures)
     score, max_score, penalty = results.gradebook_score(
-        ctx.db_url, ctx.course.id, ctx.assignment.id, sub.student
+        ctx.db_url, ctx.course.id, ctx.assignment.id, job.student
     )
     if penalty:
         messages.append(f"late: {penalty:g} points deducted")
     result = results.StudentResult(
-        sub.student, status, score, max_score or ctx.assignment.max_score, penalty, messages
+        job.student, status, score, max_score or ctx.assignment.max_score, penalty, messages
     )
-    results.save(ctx.db_url, ctx.assignment.id, result)
+    results.save(ctx.db_url, ctx.assignment.id, result, job.digest)
     return result
+
+
+def input_digest(ctx: GradingContext, folder: Path, names: list[str]) -> str:
+    """What a result depends on: the submitted files and the teacher's assignment."""
+    digest = hashlib.sha256(ctx.assignment.model_dump_json().encode())
+    for path in sorted(ctx.source_dir.rglob("*")):
+        if path.is_file():
+            digest.update(path.name.encode() + path.read_bytes())
+    for name in sorted(names):
+        path = folder / name
+        digest.update(name.encode() + (path.read_bytes() if path.is_file() else b"<missing>"))
+    timestamp = folder / "timestamp.txt"
+    if timestamp.is_file():
+        digest.update(timestamp.read_bytes())
+    return digest.hexdigest()
+
+
+def _jobs(
+    ctx: GradingContext,
+    submissions: list[Submission],
+    sandboxed: bool,
+    force: bool,
+    on_skip: Callable[[results.StudentResult], None],
+) -> Iterator[Job]:
+    recorded = results.load(ctx.db_url, ctx.assignment.id)
+    digests = results.load_digests(ctx.db_url, ctx.assignment.id)
+    for sub in submissions:
+        target = ctx.submitted_dir(sub.student)
+        stage(sub, target)
+        names = sorted(sub.notebooks)
+        digest = input_digest(ctx, target, names)
+        if not force and digests.get(sub.student) == digest:
+            on_skip(recorded[sub.student])
+            continue
+        yield Job(
+            course=ctx.course,
+            assignment=ctx.assignment,
+            course_root=str(ctx.course_root),
+            db_url=ctx.db_url,
+            student=sub.student,
+            notebooks=tuple(names),
+            labels=tuple(sub.notebooks[name].name for name in names),
+            notes=tuple(sub.notes),
+            in_place=sub.folder.resolve() == target.resolve(),
+            digest=digest,
+            sandboxed=sandboxed,
+        )
 
 
 def grade_all(
     ctx: GradingContext,
     submissions: list[Submission],
     on_done: Callable[[results.StudentResult], None] = lambda r: None,
+    *,
+    workers: int | None = None,
+    sandboxed: bool = True,
+    force: bool = False,
+    scheduler: str | None = None,
+    on_skip: Callable[[results.StudentResult], None] = lambda r: None,
 ) -> list[results.StudentResult]:
+    """Grade every submission not yet recorded with the same inputs; return all results."""
     os.environ.update(THREAD_ENV)
     generate_release(ctx.course, ctx.assignment, ctx.course_root, ctx.db_url)
-    done = []
-    for sub in submissions:
-        try:
-            result = grade_submission(ctx, sub)
-        except Exception as exc:  # one broken submission never stops the others
+    done: list[results.StudentResult] = []
+
+    def skipped(result: results.StudentResult) -> None:
+        done.append(result)
+        on_skip(result)
+
+    jobs = list(_jobs(ctx, submissions, sandboxed, force, skipped))
+    if not jobs:
+        return done
+    if scheduler:
+        from autograder.grading.cluster import run_on_cluster
+
+        outcomes = run_on_cluster(scheduler, jobs)
+    else:
+        outcomes = _run_locally(jobs, workers or os.cpu_count() or 1)
+    for job, result in outcomes:
+        if isinstance(result, BaseException):  # the worker itself failed: record, go on
             result = results.StudentResult(
-                sub.student,
+                job.student,
                 results.ERROR,
                 0.0,
                 ctx.assignment.max_score,
                 0.0,
-                [*sub.notes, f"grading failed: {type(exc).__name__}: {exc}"],
+                [*job.notes, f"grading failed: {type(result).__name__}: {result}"],
             )
-            results.save(ctx.db_url, ctx.assignment.id, result)
+            results.save(ctx.db_url, ctx.assignment.id, result, "")
         done.append(result)
         on_done(result)
     return done
+
+
+def _run_locally(jobs: list[Job], workers: int) -> Iterator[tuple[Job, object]]:
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
+        futures = {pool.submit(grade_job, job): job for job in jobs}
+        for future in as_completed(futures):
+            job = futures[future]
+            try:
+                yield job, future.result()
+            except Exception as exc:
+                yield job, exc

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
 from dataclasses import dataclass, field
 
 from nbgrader.api import Gradebook, MissingEntry
@@ -23,8 +24,10 @@ from sqlalchemy import (
     Text,
     create_engine,
     delete,
+    event,
     select,
 )
+from sqlalchemy.engine import Engine
 
 metadata = MetaData()
 
@@ -39,6 +42,7 @@ results_table = Table(
     Column("late_penalty", Float, nullable=False, default=0.0),
     Column("messages", Text, nullable=False, default="[]"),
     Column("graded_at", DateTime(timezone=True), nullable=False),
+    Column("digest", String(64), nullable=False, default=""),
 )
 
 GRADED = "graded"
@@ -54,9 +58,20 @@ class StudentResult:
     max_score: float = 0.0
     late_penalty: float = 0.0
     messages: list[str] = field(default_factory=list)
+    seconds: float = 0.0
 
 
-def save(db_url: str, assignment_id: str, result: StudentResult) -> None:
+@event.listens_for(Engine, "connect")
+def _sqlite_for_concurrent_writers(dbapi_connection: object, record: object) -> None:
+    """Workers write to one SQLite gradebook at once: wait for locks instead of failing."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA busy_timeout = 60000")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()
+
+
+def save(db_url: str, assignment_id: str, result: StudentResult, digest: str = "") -> None:
     engine = create_engine(db_url)
     try:
         metadata.create_all(engine)
@@ -77,6 +92,7 @@ def save(db_url: str, assignment_id: str, result: StudentResult) -> None:
                     late_penalty=result.late_penalty,
                     messages=json.dumps(result.messages),
                     graded_at=dt.datetime.now(dt.timezone.utc),
+                    digest=digest,
                 )
             )
     finally:
@@ -104,6 +120,22 @@ def load(db_url: str, assignment_id: str) -> dict[str, StudentResult]:
         )
         for r in rows
     }
+
+
+def load_digests(db_url: str, assignment_id: str) -> dict[str, str]:
+    """student -> digest of the inputs their recorded result was computed from."""
+    engine = create_engine(db_url)
+    try:
+        metadata.create_all(engine)
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(results_table.c.student, results_table.c.digest).where(
+                    results_table.c.assignment == assignment_id
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    return {r.student: r.digest for r in rows if r.digest}
 
 
 def record_zero(db_url: str, course_id: str, assignment_id: str, student: str) -> None:

@@ -1,0 +1,280 @@
+"""Grading workers: long-lived processes, each grading one submission at a time.
+
+A worker process imports nbgrader once, claims a sandbox uid of its own for its
+lifetime, and keeps the next kernel booting while it finishes the current
+submission, so a submission never waits for Python to start. The same function,
+`grade_job`, runs in a local process pool or as a Dask task: everything a job
+needs travels in the job, and the worker's state is created on first use.
+
+The nbgrader pipeline is unchanged (OverwriteCells, SaveAutoGrades, late
+penalties: the gradebook stays the record); only its Execute step is replaced by
+`SandboxedExecute`, which runs the notebook in the worker's sandbox and decides
+what "ran" means from the kernel's replies, not from what the notebook printed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jupyter_client.utils import run_sync
+from nbclient.exceptions import DeadKernelError
+from nbformat import NotebookNode
+from traitlets import Bool, Unicode
+
+from autograder.config import Assignment, Course, Limits
+from autograder.grading.execute import BudgetedExecute
+from autograder.notebooks import nbgrader_meta
+from autograder.sandbox import Sandbox, SandboxedKernelManager
+
+UID_BASE = 61000
+UID_COUNT = 2000
+COPY_BACK_LIMIT = 20 * 1024 * 1024  # bytes of files a notebook may leave beside itself
+
+
+@dataclass(frozen=True)
+class Job:
+    """One submission to grade; picklable, so it can cross to a process or a Dask worker."""
+
+    course: Course
+    assignment: Assignment
+    course_root: str
+    db_url: str
+    student: str
+    notebooks: tuple[str, ...]
+    labels: tuple[str, ...]
+    """How to name each notebook in messages: the file the student handed in."""
+    notes: tuple[str, ...] = ()
+    in_place: bool = False
+    """Graded where the student's files are (nbgrader collect): never rename them."""
+    digest: str = ""
+    sandboxed: bool = True
+
+
+@dataclass
+class WorkerState:
+    uid: int
+    lock_fd: int
+    root: Path
+    limits: Limits
+    warm: SandboxedKernelManager | None = None
+    kernels_started: int = 0
+    stats: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def sandbox(self) -> Sandbox:
+        return Sandbox(self.uid, self.root / "work", self.root / "run", self.limits)
+
+
+_state: WorkerState | None = None
+
+
+def claim_uid() -> tuple[int, int]:
+    """A uid no other live worker on this machine uses, held by a lock for this process's life."""
+    folder = Path(tempfile.gettempdir()) / "autograder-uids"
+    folder.mkdir(exist_ok=True)
+    for uid in range(UID_BASE, UID_BASE + UID_COUNT):
+        fd = os.open(folder / str(uid), os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        return uid, fd
+    raise RuntimeError("no free sandbox uid: too many grading workers on this machine")
+
+
+def state(limits: Limits) -> WorkerState:
+    global _state
+    if _state is None or _state.limits != limits:
+        if _state is not None:
+            _discard_warm(_state)
+        uid, fd = (_state.uid, _state.lock_fd) if _state is not None else claim_uid()
+        root = Path(tempfile.gettempdir()) / f"autograder-sandbox-{uid}"
+        _state = WorkerState(uid, fd, root, limits)
+        _state.sandbox.prepare()
+    return _state
+
+
+def _discard_warm(st: WorkerState) -> None:
+    if st.warm is not None:
+        with contextlib.suppress(Exception):  # a kernel that already died is fine
+            run_sync(st.warm.shutdown_kernel)(now=True)
+        st.warm = None
+
+
+def prestart(st: WorkerState) -> None:
+    """Launch the next kernel now; it boots while the grader records this submission."""
+    km = SandboxedKernelManager(st.sandbox)
+    run_sync(km.start_kernel)()
+    st.warm = km
+    st.kernels_started += 1
+
+
+def take_kernel(st: WorkerState) -> SandboxedKernelManager:
+    if st.warm is None or not run_sync(st.warm.is_alive)():
+        _discard_warm(st)
+        prestart(st)
+    km, st.warm = st.warm, None
+    return km
+
+
+def _clear(folder: Path) -> None:
+    for entry in folder.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
+def fill_scratch(st: WorkerState, source: Path) -> None:
+    """The kernel's working copy: the assignment's files, owned by the sandbox uid."""
+    scratch = st.sandbox.scratch
+    _clear(scratch)
+    for item in source.iterdir():
+        if item.suffix == ".ipynb" or item.name == "timestamp.txt" or item.is_symlink():
+            continue
+        target = scratch / item.name
+        if item.is_dir():
+            shutil.copytree(item, target, symlinks=False)
+        else:
+            shutil.copyfile(item, target)
+    for path in [scratch, *scratch.rglob("*")]:
+        os.chown(path, st.uid, st.uid, follow_symlinks=False)
+
+
+def copy_back(st: WorkerState, target: Path) -> list[str]:
+    """Files the notebook wrote go with the graded copy; never notebooks, links or huge files."""
+    skipped, budget = [], COPY_BACK_LIMIT
+    scratch = st.sandbox.scratch
+    for path in sorted(scratch.rglob("*")):
+        rel = path.relative_to(scratch)
+        if (
+            any(part.startswith(".") for part in rel.parts)
+            or path.is_symlink()
+            or not path.is_file()
+        ):
+            continue
+        if path.suffix == ".ipynb" or rel.name == "timestamp.txt":
+            skipped.append(str(rel))
+            continue
+        size = path.stat().st_size
+        if size > budget:
+            skipped.append(f"{rel} (too large)")
+            continue
+        budget -= size
+        (target / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target / rel, follow_symlinks=False)
+    _clear(scratch)
+    return skipped
+
+
+class SandboxedExecute(BudgetedExecute):
+    """Execute in the worker's sandbox; a test cell counts as run only on an "ok" reply."""
+
+    sandboxed = Bool(False, help="Run kernels inside the sandbox.").tag(config=True)
+    limits_json = Unicode("", help="The assignment's Limits, as JSON.").tag(config=True)
+
+    _replies: dict[int, str]
+    _output_bytes: int = 0
+
+    def preprocess(self, nb: NotebookNode, resources: Any = None, **kwargs: Any) -> Any:
+        self._replies = {}
+        self._output_bytes = 0
+        self._output_capped = False
+        folder = Path(resources.get("metadata", {}).get("path") or ".")
+        st = state(_limits_from(self)) if self.sandboxed else None
+        km = None
+        try:
+            if st is not None:
+                km = take_kernel(st)
+                fill_scratch(st, folder)
+                kwargs["km"] = km
+            try:
+                super().preprocess(nb, resources, **kwargs)
+            except DeadKernelError:
+                self.log.warning("the kernel died during execution")
+        finally:
+            if st is not None:
+                if km is not None:
+                    with contextlib.suppress(Exception):
+                        run_sync(km.shutdown_kernel)(now=True)
+                copy_back(st, folder)
+                prestart(st)
+        enforce_verdicts(nb, self._replies)
+        return nb, resources
+
+    def on_cell_executed(self, **kwargs: Any) -> None:
+        super().on_cell_executed(**kwargs)
+        reply = kwargs.get("execute_reply") or {}
+        self._replies[kwargs["cell_index"]] = reply.get("content", {}).get("status", "missing")
+
+    def output(self, outs: list, msg: dict, display_id: str | None, cell_index: int) -> Any:
+        content = msg.get("content", {})
+        size = len(str(content.get("text", ""))) + len(str(content.get("data", "")))
+        self._output_bytes += size
+        if self._output_bytes > self.max_output_bytes:
+            if not self._output_capped:
+                self._output_capped = True
+                outs.append(
+                    NotebookNode(
+                        output_type="stream",
+                        name="stderr",
+                        text="[output cut by the grader: too much output]\n",
+                    )
+                )
+            return None
+        return super().output(outs, msg, display_id, cell_index)
+
+    @property
+    def max_output_bytes(self) -> int:
+        return _limits_from(self).max_output_kb * 1024
+
+
+def _limits_from(execute: SandboxedExecute) -> Limits:
+    return Limits.model_validate_json(execute.limits_json) if execute.limits_json else Limits()
+
+
+def enforce_verdicts(nb: NotebookNode, replies: dict[int, str]) -> None:
+    """A graded cell that did not run to an "ok" reply is a failure, whatever it printed.
+
+    nbgrader scores a test cell by the absence of an error output, so a cell that never
+    ran (the kernel exited first) or whose reply was not "ok" would otherwise pass.
+    """
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or not nbgrader_meta(cell).get("grade"):
+            continue
+        status = replies.get(index)
+        has_error = any(o.get("output_type") == "error" for o in cell.get("outputs", []))
+        if status == "ok" or has_error:
+            continue
+        reason = (
+            "it did not run: the kernel stopped before it"
+            if status is None
+            else (f"it did not finish normally (kernel reply: {status})")
+        )
+        cell.setdefault("outputs", []).append(
+            NotebookNode(
+                output_type="error",
+                ename="TestNotRun",
+                evalue=reason,
+                traceback=[f"TestNotRun: {reason}"],
+            )
+        )
+
+
+def grade_job(job: Job) -> Any:
+    """Autograde one submission in this worker process and record it; returns a StudentResult."""
+    from autograder.grading.engine import grade_in_worker
+
+    started = time.monotonic()
+    result = grade_in_worker(job)
+    result.seconds = time.monotonic() - started
+    return result
