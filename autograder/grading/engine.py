@@ -22,7 +22,7 @@ from nbformat import NotebookNode
 
 from autograder.config import Assignment, Course
 from autograder.errors import SubmissionError
-from autograder.grading import results
+from autograder.grading import results, worker
 from autograder.grading.collect import Submission, stage
 from autograder.grading.repair import compare_structure
 from autograder.grading.worker import Job, grade_job
@@ -113,9 +113,13 @@ def grade_in_worker(job: Job) -> results.StudentResult:
         results.save(ctx.db_url, ctx.assignment.id, result, job.digest)
         return result
     api = make_api(ctx.course, ctx.course_root, ctx.db_url, ctx.assignment, job.sandboxed)
+    worker.EVENTS.clear()
     with NBGRADER_LOCK:
         outcome = api.autograde(ctx.assignment.id, job.student, force=True, create=True)
-    status = results.GRADED
+    status = (
+        results.TAMPER if any(e.startswith("tampering") for e in worker.EVENTS) else results.GRADED
+    )
+    messages.extend(worker.EVENTS)
     if not outcome.get("success"):
         status = results.ERROR
         messages.append(f"grading failed: {nbgrader_problem(outcome)}")

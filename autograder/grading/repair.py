@@ -88,6 +88,14 @@ def compare_structure(source: NotebookNode, submitted: NotebookNode) -> list[Str
                     f"{what} '{gid}' was changed from {cell.cell_type} to {submitted_types[gid]}",
                 )
             )
+    present = [gid for gid in dict.fromkeys(submitted_ids) if gid in set(_ids(source))]
+    expected = [gid for gid in _ids(source) if gid in set(present)]
+    if present != expected:
+        problems.append(
+            StructureProblem(
+                "", "reordered", "graded cells were moved; they were graded in the teacher's order"
+            )
+        )
     return problems
 
 
@@ -101,6 +109,27 @@ def drop_earlier_duplicates(notebook: NotebookNode) -> NotebookNode:
         if gid in seen:
             del cell.metadata["nbgrader"]
         seen.add(gid)
+    return result
+
+
+def canonical_order(source: NotebookNode, submitted: NotebookNode) -> NotebookNode:
+    """Graded cells in the teacher's order; each student cell stays after the graded cell
+    it followed, so moving a test cell (before an answer, or away from a check) changes
+    nothing."""
+    rank = {gid: i for i, gid in enumerate(_ids(source))}
+    leading: list[NotebookNode] = []
+    groups: list[tuple[int, list[NotebookNode]]] = []
+    for cell in submitted.cells:
+        gid = nbgrader_meta(cell).get("grade_id")
+        if gid and str(gid) in rank:
+            groups.append((rank[str(gid)], [cell]))
+        elif groups:
+            groups[-1][1].append(cell)
+        else:
+            leading.append(cell)
+    result = copy.deepcopy(submitted)
+    ordered = sorted(groups, key=lambda group: group[0])
+    result.cells = leading + [cell for _, cells in ordered for cell in cells]
     return result
 
 
@@ -157,4 +186,6 @@ class RepairStructure(NbGraderPreprocessor):
             nb = drop_earlier_duplicates(nb)
         if any(p.kind == "missing" for p in problems):
             nb = restore_missing(source, nb)
+        if any(p.kind == "reordered" for p in problems):
+            nb = canonical_order(source, nb)
         return nb, resources

@@ -48,6 +48,7 @@ results_table = Table(
 GRADED = "graded"
 UNGRADABLE = "ungradable"  # nothing could be run: scored zero, with the reason
 ERROR = "error"  # the grader itself failed on this submission
+TAMPER = "tamper"  # graded, but the notebook tried to change how it was graded
 
 
 @dataclass

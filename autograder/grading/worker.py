@@ -31,6 +31,7 @@ from traitlets import Bool, Unicode
 
 from autograder.config import Assignment, Course, Limits
 from autograder.grading.execute import BudgetedExecute
+from autograder.grading.guard import Guard, is_test_cell, summarise
 from autograder.notebooks import nbgrader_meta
 from autograder.sandbox import Sandbox, SandboxedKernelManager
 
@@ -74,6 +75,9 @@ class WorkerState:
 
 
 _state: WorkerState | None = None
+
+# What the Execute step saw in the job this worker process is running now.
+EVENTS: list[str] = []
 
 
 def claim_uid() -> tuple[int, int]:
@@ -185,7 +189,33 @@ class SandboxedExecute(BudgetedExecute):
     _replies: dict[int, str]
     _output_bytes: int = 0
 
+    async def _silent(self, code: str, expressions: dict[str, str] | None = None) -> dict:
+        msg_id = self.kc.execute(
+            code, silent=True, store_history=False, user_expressions=expressions or {}
+        )
+        return await self.async_wait_for_reply(msg_id)
+
+    async def async_execute_cell(
+        self, cell: NotebookNode, cell_index: int, *args: Any, **kwargs: Any
+    ) -> NotebookNode:
+        if cell.cell_type == "code":
+            try:
+                if not self._guard.installed:
+                    await self._silent(self._guard.install_code)
+                    self._guard.installed = True
+                check = is_test_cell(cell)
+                reply = await self._silent("pass", {"guard": self._guard.call_code(check)})
+                if check:
+                    self._guard.record(reply or {})
+            except (DeadKernelError, TimeoutError, RuntimeError):
+                pass  # the cell itself will report the dead or stuck kernel
+        return await super().async_execute_cell(cell, cell_index, *args, **kwargs)
+
+    # nbclient binds the synchronous wrapper to its own coroutine at class level.
+    execute_cell = run_sync(async_execute_cell)
+
     def preprocess(self, nb: NotebookNode, resources: Any = None, **kwargs: Any) -> Any:
+        self._guard = Guard()
         self._replies = {}
         self._output_bytes = 0
         self._output_capped = False
@@ -200,7 +230,10 @@ class SandboxedExecute(BudgetedExecute):
             try:
                 super().preprocess(nb, resources, **kwargs)
             except DeadKernelError:
-                self.log.warning("the kernel died during execution")
+                EVENTS.append(
+                    "the notebook stopped its kernel (exit(), os._exit or a crash): "
+                    "the cells after that did not run"
+                )
         finally:
             if st is not None:
                 if km is not None:
@@ -208,6 +241,7 @@ class SandboxedExecute(BudgetedExecute):
                         run_sync(km.shutdown_kernel)(now=True)
                 copy_back(st, folder)
                 prestart(st)
+        EVENTS.extend(summarise(self._guard.findings))
         enforce_verdicts(nb, self._replies)
         return nb, resources
 

@@ -1,0 +1,177 @@
+"""Keeping student code from changing how the tests run, and reporting when it tries.
+
+Before the first cell of a submission runs, the grader installs a guard in the
+kernel that remembers IPython's execution machinery (how cells run and how
+errors are reported, AST and input transformers, event callbacks, custom
+exception handlers), the builtins, and every module loaded so far. Before each
+cell it also remembers newly imported modules. Before each test cell it puts
+back anything that was changed and says what it found; the grader records that
+as a tampering attempt. So a submission that patches `np.allclose`, silences
+tracebacks or installs an AST transformer is graded with the real functions, and
+the teacher is told.
+
+Limits, stated plainly: the guard runs in the same Python process as the student's
+code, so a determined attacker who studies it can still interfere with it;
+the grader's other defences do not depend on it (test verdicts come from the
+kernel's replies, test cells and their order come from the teacher's copy, the
+sandbox hides everything else). A library that rebinds its own public functions
+after import is not flagged: only values defined in the notebook, lambdas, or
+callables from another package count.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import secrets
+from typing import Any
+
+from nbformat import NotebookNode
+
+GUARD_TEMPLATE = r"""
+def __autograder_install(name):
+    import builtins, json, sys, types
+    from IPython import get_ipython
+    from IPython.core.interactiveshell import InteractiveShell
+    shell = get_ipython()
+    method_names = ("run_cell", "run_cell_async", "run_ast_nodes", "run_code", "showtraceback",
+                    "_showtraceback", "showsyntaxerror", "transform_cell", "transform_ast",
+                    "should_run_async", "get_exception_only")
+    classes = {c: {n: c.__dict__[n] for n in method_names if n in c.__dict__}
+               for c in type(shell).__mro__ if isinstance(c, type) and c is not object}
+    lists = {
+        "ast_transformers": (shell, "ast_transformers"),
+        "input_transformers_cleanup": (shell, "input_transformers_cleanup"),
+        "input_transformers_post": (shell, "input_transformers_post"),
+        "line transforms": (shell.input_transformer_manager, "line_transforms"),
+        "cleanup transforms": (shell.input_transformer_manager, "cleanup_transforms"),
+    }
+    saved_lists = {k: list(getattr(o, a)) for k, (o, a) in lists.items()}
+    saved_events = {k: list(v) for k, v in shell.events.callbacks.items()}
+    saved_hooks = {"custom exception handlers":
+                       (shell, "custom_exceptions", shell.custom_exceptions),
+                   "CustomTB": (shell, "CustomTB", shell.CustomTB)}
+    saved_instance = {n: vars(shell).get(n) for n in method_names}
+    # IPython and ipykernel rebind these on every execution.
+    volatile = {"input", "raw_input", "get_ipython", "exit", "quit", "display", "_", "__", "___"}
+    saved_builtins = {k: v for k, v in vars(builtins).items() if k not in volatile}
+
+    def same(a, b):
+        return a is b or getattr(a, "__func__", a) is getattr(b, "__func__", b)
+
+    modules = {}
+
+    def remember_new_modules():
+        for mod_name, mod in list(sys.modules.items()):
+            # sys hooks are rebound by ipykernel on every execution; builtins have their own check.
+            if mod_name in modules or mod_name in ("__main__", "sys", "builtins"):
+                continue
+            if not isinstance(mod, types.ModuleType):
+                continue
+            try:
+                modules[mod_name] = (mod, {k: v for k, v in vars(mod).items() if callable(v)})
+            except Exception:
+                pass
+
+    def foreign(value, mod_name):
+        owner = getattr(value, "__module__", None) or ""
+        if owner == "__main__" or getattr(value, "__name__", "") == "<lambda>":
+            return True
+        return owner.split(".")[0] != mod_name.split(".")[0]
+
+    def guard(check):
+        found = []
+        if check:
+            for cls, methods in classes.items():
+                for n, original in methods.items():
+                    if not same(cls.__dict__.get(n), original):
+                        found.append(f"{cls.__name__}.{n} (how cells run or report errors)")
+                        setattr(cls, n, original)
+            for n, original in saved_instance.items():
+                current = vars(shell).get(n)
+                if not same(current, original):
+                    found.append(f"get_ipython().{n} (how cells run or report errors)")
+                    if original is None:
+                        delattr(shell, n)
+                    else:
+                        setattr(shell, n, original)
+            for k, (o, a) in lists.items():
+                if list(getattr(o, a)) != saved_lists[k]:
+                    found.append(f"IPython {k}")
+                    setattr(o, a, list(saved_lists[k]))
+            for k, v in shell.events.callbacks.items():
+                if v != saved_events.get(k, []):
+                    found.append(f"IPython '{k}' event callbacks")
+                    v[:] = saved_events.get(k, [])
+            for k, (o, a, original) in saved_hooks.items():
+                if not same(getattr(o, a), original):
+                    found.append(k)
+                    setattr(o, a, original)
+            current = vars(builtins)
+            for k, original in saved_builtins.items():
+                if not same(current.get(k), original):
+                    found.append(f"builtins.{k}")
+                    current[k] = original
+            for mod_name, (mod, attrs) in modules.items():
+                if mod_name in sys.modules and sys.modules[mod_name] is not mod:
+                    found.append(f"sys.modules[{mod_name!r}]")
+                    sys.modules[mod_name] = mod
+                space = vars(mod)
+                for k, original in attrs.items():
+                    value = space.get(k, original)
+                    if not same(value, original) and foreign(value, mod_name):
+                        found.append(f"{mod_name}.{k}")
+                        space[k] = original
+        remember_new_modules()
+        return json.dumps(sorted(set(found)))
+
+    remember_new_modules()
+    setattr(builtins, name, guard)
+__autograder_install({name!r})
+del __autograder_install
+"""
+
+
+class Guard:
+    """Host side: install the guard in a kernel and ask it to check before test cells."""
+
+    def __init__(self) -> None:
+        self.name = f"_autograder_guard_{secrets.token_hex(6)}"
+        self.findings: list[str] = []
+        self.installed = False
+
+    @property
+    def install_code(self) -> str:
+        return GUARD_TEMPLATE.replace("{name!r}", repr(self.name))
+
+    def call_code(self, check: bool) -> str:
+        return f"{self.name}({check!r})"
+
+    def record(self, reply: dict[str, Any]) -> None:
+        """Read the guard's answer (a JSON list, returned as a Python string's repr)."""
+        result = reply.get("content", {}).get("user_expressions", {}).get("guard", {})
+        if result.get("status") != "ok":
+            self.findings.append("the grader's guard (it was removed or broken)")
+            return
+        try:
+            found = json.loads(ast.literal_eval(result["data"]["text/plain"]))
+        except (KeyError, ValueError, SyntaxError, TypeError):
+            self.findings.append("the grader's guard (it answered in an unexpected way)")
+            return
+        self.findings.extend(str(item) for item in found)
+
+
+def summarise(findings: list[str]) -> list[str]:
+    unique = sorted(set(findings))
+    if not unique:
+        return []
+    return [
+        "tampering: the notebook changed "
+        + ", ".join(unique)
+        + "; this was undone before the tests ran"
+    ]
+
+
+def is_test_cell(cell: NotebookNode) -> bool:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return bool(meta.get("grade")) and not meta.get("solution") and cell.cell_type == "code"

@@ -1,0 +1,292 @@
+"""Hostile submissions: isolation, resource abuse and every tampering route of issue 7.
+
+One grading run (module scope) of an assignment whose test uses `math.isclose`;
+each test checks what one submission could or could not do. Needs the sandbox
+(bubblewrap, root): CI installs it.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+import threading
+import uuid
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbgrader.api import Gradebook
+
+from autograder.grading import results
+from autograder.sandbox import unavailable_reason
+from tests.conftest import invoker
+from tests.factory import KERNELSPEC, _meta, course_config, make_repo, save, write_config
+
+pytestmark = pytest.mark.skipif(
+    unavailable_reason() is not None and not __import__("os").environ.get("CI"),
+    reason=f"sandbox unavailable: {unavailable_reason()}",
+)
+
+AREA = 'def area(r):\n    """Area of a circle of radius r."""\n'
+RIGHT_AREA = AREA + "    return math.pi * r ** 2"
+WRONG_AREA = AREA + "    return 0.0"
+DOUBLE = 'def double(x):\n    """Twice x."""\n    return 2 * x'
+PROBE_MARK = "PROBE"
+TMP_MARK = f"/tmp/autograder-probe-{uuid.uuid4().hex}"
+
+
+def source() -> nbformat.NotebookNode:
+    cells = [
+        new_markdown_cell("# Circles", metadata=_meta("intro", locked=True)),
+        new_code_cell("import math", metadata=_meta("setup", locked=True)),
+        new_code_cell(
+            AREA + "    ### BEGIN SOLUTION\n    return math.pi * r ** 2\n    ### END SOLUTION",
+            metadata=_meta("area", solution=True),
+        ),
+        new_code_cell(
+            'assert math.isclose(area(2), 4 * math.pi), "area(2) should be 4π"\n'
+            "### BEGIN HIDDEN TESTS\n"
+            'assert math.isclose(area(1), math.pi), "area(1) should be π"\n'
+            "### END HIDDEN TESTS",
+            metadata=_meta("test_area", grade=True, locked=True, points=2),
+        ),
+        new_code_cell(
+            'def double(x):\n    """Twice x."""\n    ### BEGIN SOLUTION\n    return 2 * x\n'
+            "    ### END SOLUTION",
+            metadata=_meta("double", solution=True),
+        ),
+        new_code_cell(
+            'assert double(3) == 6, "double(3) should be 6"',
+            metadata=_meta("test_double", grade=True, locked=True, points=1),
+        ),
+    ]
+    return new_notebook(cells=cells, metadata={"kernelspec": KERNELSPEC})
+
+
+def submission(area_code: str, extra: str | None = None) -> nbformat.NotebookNode:
+    notebook = source()
+    notebook.cells[2].source = area_code
+    notebook.cells[4].source = DOUBLE
+    if extra is not None:
+        notebook.cells.insert(3, new_code_cell(extra))
+    return notebook
+
+
+def probe(root: Path, port: int) -> str:
+    course = root / "assignments/demo"
+    return f"""
+import json, os, socket
+obs = {{"uid": os.getuid()}}
+obs["gradebook"] = os.path.exists({str(course / "gradebook.db")!r})
+obs["hidden_tests"] = os.path.exists({str(course / "source/a1/circles.ipynb")!r})
+obs["other_student"] = os.path.exists({str(course / "submitted/right/a1/circles.ipynb")!r})
+obs["home"] = sorted(os.listdir("/root")) if os.path.isdir("/root") else None
+try:
+    socket.create_connection(("127.0.0.1", {port}), timeout=2).close()
+    obs["network"] = "open"
+except OSError:
+    obs["network"] = "blocked"
+try:
+    open("/usr/pwned", "w")
+    obs["system"] = "writable"
+except OSError:
+    obs["system"] = "read-only"
+open({TMP_MARK!r}, "w").write("x")
+open("left-behind.txt", "w").write("x")
+print({PROBE_MARK!r} + json.dumps(obs))
+"""
+
+
+HOSTILE = {
+    # name: (area code, extra cell, expected score out of 3)
+    "right": (RIGHT_AREA, None, 3),
+    "patch_module": (WRONG_AREA, "import math\nmath.isclose = lambda *a, **k: True", 1),
+    "silence_errors": (
+        WRONG_AREA,
+        "import IPython.core.interactiveshell as s\n"
+        "s.InteractiveShell.showtraceback = lambda *a, **k: None",
+        1,
+    ),
+    "ast_transformer": (
+        WRONG_AREA,
+        "import ast\nclass NoAsserts(ast.NodeTransformer):\n"
+        "    def visit_Assert(self, node):\n        return ast.Pass()\n"
+        "get_ipython().ast_transformers.append(NoAsserts())",
+        1,
+    ),
+    "exit_early": (WRONG_AREA, "import os\nos._exit(0)", 0),
+    "print_pass": (WRONG_AREA, "print('All tests passed! 3/3')", 1),
+    "write_files": (
+        RIGHT_AREA,
+        "open('circles.ipynb', 'w').write('{}')\nopen('timestamp.txt', 'w').write('2000-01-01')",
+        3,
+    ),
+    "memory_hog": (
+        RIGHT_AREA,
+        "try:\n    x = bytearray(3 * 1024**3)\nexcept MemoryError:\n    print('MEMORY-LIMIT')",
+        3,
+    ),
+    "fork_bomb": (
+        RIGHT_AREA,
+        "import os, time\nchildren = 0\ntry:\n    for _ in range(500):\n"
+        "        if os.fork() == 0:\n            time.sleep(60)\n            os._exit(0)\n"
+        "        children += 1\n"
+        "except OSError:\n    print('FORK-LIMIT', children)",
+        3,
+    ),
+    "output_flood": (RIGHT_AREA, "for _ in range(200):\n    print('x' * 100_000)", 3),
+}
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    root = make_repo(tmp_path_factory.mktemp("hostile") / "repo", notebook=source())
+    (root / "assignments/demo/source/a1/demo.ipynb").rename(
+        root / "assignments/demo/source/a1/circles.ipynb"
+    )
+    config = course_config()
+    config["assignments"][0]["notebooks"] = [
+        {"file": "circles.ipynb", "points": {"test_area": 2, "test_double": 1}}
+    ]
+    config["assignments"][0]["limits"] = {
+        "cell_timeout": 10,
+        "notebook_timeout": 60,
+        "memory_mb": 1024,
+        "max_processes": 64,
+        "max_output_kb": 64,
+    }
+    write_config(root, config)
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    threading.Thread(target=lambda: listener.accept(), daemon=True).start()
+    folder = root.parent / "class"
+    for name, (area_code, extra, _) in HOSTILE.items():
+        save(submission(area_code, extra), folder / name / "circles.ipynb")
+    save(submission(RIGHT_AREA, probe(root, port)), folder / "probe" / "circles.ipynb")
+    edited = submission(WRONG_AREA)
+    edited.cells[3].source = "assert True"
+    save(edited, folder / "edit_test" / "circles.ipynb")
+    moved = submission(RIGHT_AREA)
+    moved.cells.insert(0, moved.cells.pop(5))  # test_double first, before double exists
+    save(moved, folder / "reorder" / "circles.ipynb")
+    result = invoker(root)("grade", "demo", "a1", str(folder), "--workers", "2")
+    listener.close()
+    db = f"sqlite:///{root / 'assignments/demo/gradebook.db'}"
+    return {"root": root, "result": result, "db": db, "records": results.load(db, "a1")}
+
+
+def score(run: dict, student: str) -> float:
+    with Gradebook(run["db"], "demo") as gb:
+        return gb.find_submission("a1", student).score
+
+
+def outputs(run: dict, student: str) -> str:
+    path = run["root"] / f"assignments/demo/autograded/{student}/a1/circles.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    return "\n".join(
+        o.get("text", "") for c in notebook.cells if c.cell_type == "code" for o in c.outputs
+    )
+
+
+def test_grading_run_completes(run: dict) -> None:
+    assert run["result"].exit_code == 0, run["result"].output
+
+
+@pytest.fixture(scope="module")
+def observed(run: dict) -> dict:
+    line = next(x for x in outputs(run, "probe").splitlines() if x.startswith(PROBE_MARK))
+    return json.loads(line[len(PROBE_MARK) :])
+
+
+def test_kernel_runs_as_non_root(observed: dict) -> None:
+    assert observed["uid"] != 0
+
+
+@pytest.mark.parametrize("secret", ["gradebook", "hidden_tests", "other_student"])
+def test_course_files_are_out_of_reach(observed: dict, secret: str) -> None:
+    assert observed[secret] is False
+
+
+def test_teachers_home_is_out_of_reach(observed: dict) -> None:
+    # Only the path to the Python installation may show, when it lives under /root.
+    prefix = Path(sys.base_prefix)
+    allowed = [prefix.relative_to("/root").parts[0]] if prefix.is_relative_to("/root") else []
+    assert observed["home"] in (None, [], allowed)
+
+
+def test_no_network_not_even_loopback(observed: dict) -> None:
+    assert observed["network"] == "blocked"
+
+
+def test_system_is_read_only(observed: dict) -> None:
+    assert observed["system"] == "read-only"
+
+
+def test_tmp_is_private(run: dict) -> None:
+    assert not Path(TMP_MARK).exists()
+
+
+def test_files_written_stay_with_the_graded_copy(run: dict) -> None:
+    assert (run["root"] / "assignments/demo/autograded/probe/a1/left-behind.txt").is_file()
+    assert not (run["root"].parent / "class/probe/left-behind.txt").exists()
+
+
+@pytest.mark.parametrize("student", sorted(HOSTILE))
+def test_score_is_what_the_real_answers_earn(run: dict, student: str) -> None:
+    assert score(run, student) == HOSTILE[student][2]
+
+
+@pytest.mark.parametrize("student", ["patch_module", "silence_errors", "ast_transformer"])
+def test_tampering_is_reported(run: dict, student: str) -> None:
+    record = run["records"][student]
+    assert record.status == results.TAMPER
+    assert any(m.startswith("tampering:") for m in record.messages)
+
+
+def test_patched_function_is_named(run: dict) -> None:
+    assert "math.isclose" in "\n".join(run["records"]["patch_module"].messages)
+
+
+def test_exiting_early_fails_the_tests_that_did_not_run(run: dict) -> None:
+    text = "\n".join(run["records"]["exit_early"].messages)
+    assert "stopped its kernel" in text
+    assert "TestNotRun" in text
+
+
+def test_honest_submission_is_not_flagged(run: dict) -> None:
+    assert run["records"]["right"].status == results.GRADED
+    assert run["records"]["probe"].status == results.GRADED
+
+
+def test_edited_test_cell_is_overwritten(run: dict) -> None:
+    assert score(run, "edit_test") == 1
+
+
+def test_moved_test_cell_is_graded_in_the_teachers_order(run: dict) -> None:
+    assert score(run, "reorder") == 3
+    assert "graded in the teacher's order" in "\n".join(run["records"]["reorder"].messages)
+
+
+def test_files_named_like_grader_inputs_are_ignored(run: dict) -> None:
+    graded = run["root"] / "assignments/demo/autograded/write_files/a1/circles.ipynb"
+    assert nbformat.read(graded, as_version=4).cells  # the real graded notebook, not "{}"
+    assert not (run["root"] / "assignments/demo/autograded/write_files/a1/timestamp.txt").exists()
+
+
+def test_memory_limit_stops_a_hog(run: dict) -> None:
+    assert "MEMORY-LIMIT" in outputs(run, "memory_hog")
+
+
+def test_process_limit_stops_a_fork_bomb(run: dict) -> None:
+    text = outputs(run, "fork_bomb")
+    assert "FORK-LIMIT" in text
+    assert int(text.split("FORK-LIMIT")[1].split()[0]) < 64
+
+
+def test_output_flood_is_cut(run: dict) -> None:
+    text = outputs(run, "output_flood")
+    assert "output cut by the grader" in text
+    path = run["root"] / "assignments/demo/autograded/output_flood/a1/circles.ipynb"
+    assert path.stat().st_size < 2_000_000
