@@ -1,13 +1,53 @@
-"""Per-student HTML feedback: nbgrader's report for graded work, a plain page for the rest."""
+"""Per-student HTML feedback: nbgrader's report for graded work, a plain page for the rest.
+
+Feedback shows each test's result, points and message, never the source of hidden
+tests (a complaint about nbgrader for years): `HideHiddenTests` runs in nbgrader's
+feedback pipeline, blanks the hidden region of every test cell and shortens error
+tracebacks to their last line, since a traceback quotes the failing hidden assert.
+"""
 
 from __future__ import annotations
 
 import html
 from pathlib import Path
 
+from nbconvert.exporters.exporter import ResourcesDict
+from nbformat import NotebookNode
+from nbgrader.preprocessors import NbGraderPreprocessor
+
 from autograder.config import Assignment, Course
 from autograder.grading import results
 from autograder.nbgrader_setup import NBGRADER_LOCK, make_api, nbgrader_problem
+from autograder.notebooks import HIDDEN_MARKERS
+
+HIDDEN_PLACEHOLDER = "# Hidden tests ran here; their code is not shown."
+
+
+def hide_hidden_source(source: str) -> str:
+    lines, hidden = [], False
+    for line in source.splitlines():
+        if line.strip().startswith(HIDDEN_MARKERS[0]):
+            hidden = True
+            lines.append(HIDDEN_PLACEHOLDER)
+        elif line.strip().startswith(HIDDEN_MARKERS[1]):
+            hidden = False
+        elif not hidden:
+            lines.append(line)
+    return "\n".join(lines)
+
+
+class HideHiddenTests(NbGraderPreprocessor):
+    def preprocess_cell(
+        self, cell: NotebookNode, resources: ResourcesDict, index: int
+    ) -> tuple[NotebookNode, ResourcesDict]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("grade"):
+            cell.source = hide_hidden_source(cell.source)
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "error":
+                    message = f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"
+                    output["traceback"] = [message.rstrip(": ")]
+        return cell, resources
 
 
 def _explanation_page(course: Course, assignment: Assignment, result: results.StudentResult) -> str:

@@ -42,6 +42,12 @@ warnings.filterwarnings("ignore", category=SAWarning, module="nbgrader")
 
 _EXCEPTION_LINE = re.compile(r"^\s*[A-Za-z_.]*(Error|Exception|Exit|Interrupt)\b.*:")
 
+FEEDBACK_PREPROCESSORS = [
+    "autograder.feedback.HideHiddenTests",
+    "nbgrader.preprocessors.GetGrades",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+
 SANITIZE_PREPROCESSORS = [
     "nbgrader.preprocessors.ClearOutput",
     "autograder.grading.repair.RepairStructure",
@@ -69,6 +75,7 @@ def course_settings(course: Course, db_url: str) -> dict[str, dict[str, object]]
             "kernel_name": "python3",
         },
         "ClearSolutions": {"enforce_metadata": True},
+        "GenerateFeedback": {"preprocessors": FEEDBACK_PREPROCESSORS},
     }
 
 

@@ -166,3 +166,14 @@ def test_teacher_report_shows_distribution_questions_and_problems(graded: dict) 
     assert "not answered yet (NotImplementedError) (1×)" in page  # most common failure message
     assert "<td>broken</td><td>ungradable</td>" in page  # needs a human
     assert 'href="../../feedback/correct/a1/demo.html"' in page
+
+
+def test_feedback_never_shows_hidden_tests(graded: dict) -> None:
+    root = graded["root"]
+    assert invoker(root)("feedback", "demo", "a1", "--student", "wrong").exit_code == 0
+    page = (root / "assignments/demo/feedback/wrong/a1/demo.html").read_text()
+    assert "add(-4, 4)" not in page and "mul(7, 0)" not in page  # the hidden asserts
+    assert "Hidden tests ran here" in page
+    empty = root / "assignments/demo/feedback/empty/a1/demo.html"
+    assert invoker(root)("feedback", "demo", "a1", "--student", "empty").exit_code == 0
+    assert "NotImplementedError" in empty.read_text()
