@@ -1,0 +1,245 @@
+"""Throughput of `autograder grade` against stock `nbgrader autograde`, measured in one run.
+
+    .venv/bin/python benchmarks/grade_throughput.py [--n 40] [--assignment mr/a1-camera]
+
+Generates N submissions of a real assignment (correct, partly wrong, erroring,
+timing out, hostile), grades them with stock nbgrader (one `nbgrader autograde`
+over all students, its normal use) and with `autograder grade` (sandboxed,
+`--workers` = cores), checks that both give the same scores to the honest
+submissions, and prints submissions per minute for each, the ratio, and the peak
+memory of each grading worker and kernel. Not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+ENV = {
+    **os.environ,
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "COLUMNS": "200",
+    "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+}
+KINDS = ["correct"] * 16 + ["partial"] * 8 + ["erroring"] * 6 + ["timeout"] * 4 + ["hostile"] * 6
+
+
+def answer_cells(notebook: nbformat.NotebookNode) -> list[int]:
+    return [
+        i
+        for i, c in enumerate(notebook.cells)
+        if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"
+    ]
+
+
+def make_submission(kind: str, source, release) -> nbformat.NotebookNode:
+    """From the teacher's solution and the release: what each kind of student hands in."""
+    nb = copy.deepcopy(source)
+    answers = answer_cells(nb)
+    if kind == "partial":  # only the first answer written; the rest left as released
+        for i in answers[1:]:
+            nb.cells[i] = copy.deepcopy(release.cells[i])
+    elif kind == "erroring":
+        nb.cells[answers[0]].source += "\nraise ValueError('a bug in my code')"
+    elif kind == "timeout":
+        nb.cells[answers[0]].source += "\nwhile True:\n    pass"
+    elif kind == "hostile":  # wrong answers, then an attempt to make every failure vanish
+        for i in answers:
+            nb.cells[i] = copy.deepcopy(release.cells[i])
+        nb.cells.insert(
+            answers[0],
+            nbformat.v4.new_code_cell(
+                "import IPython.core.interactiveshell as s\n"
+                "s.InteractiveShell.showtraceback = lambda *a, **k: None\n"
+                "import builtins\nbuiltins.AssertionError = type('Quiet', (Exception,), {})"
+            ),
+        )
+    return nb
+
+
+def rss_sampler(stop: threading.Event, peaks: dict[int, tuple[str, int]]) -> None:
+    """Peak resident memory of every grading worker and kernel process, from /proc."""
+    while not stop.is_set():
+        for status in Path("/proc").glob("[0-9]*/status"):
+            try:
+                text = status.read_text()
+                cmdline = (status.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if "ipykernel_launcher" in cmdline and "setpriv" not in cmdline:
+                role = "kernel"
+            elif "multiprocessing" in cmdline and "spawn" in cmdline:
+                role = "worker"
+            else:
+                continue
+            rss = next((int(x.split()[1]) for x in text.splitlines() if x.startswith("VmRSS")), 0)
+            pid = int(status.parent.name)
+            if rss > peaks.get(pid, ("", 0))[1]:
+                peaks[pid] = (role, rss)
+        time.sleep(0.2)
+
+
+def stock_scores(db: Path, aid: str) -> dict[str, float]:
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute(
+            "select s.student_id, sum(coalesce(g.auto_score, 0)) from submitted_assignment s "
+            "join submitted_notebook n on n.assignment_id = s.id "
+            "join grade g on g.notebook_id = n.id join assignment a on a.id = s.assignment_id "
+            "where a.name = ? group by s.student_id",
+            (aid,),
+        ).fetchall()
+    return {sid: float(score) for sid, score in rows}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=40)
+    parser.add_argument("--assignment", default="mr/a1-camera", help="COURSE/ASSIGNMENT")
+    parser.add_argument("--workers", type=int, default=os.cpu_count())
+    parser.add_argument("--cell-timeout", type=int, default=10)
+    args = parser.parse_args()
+    course_id, aid = args.assignment.split("/")
+    config = yaml.safe_load((ROOT / "course_configs" / f"{course_id}.yml").read_text())
+    assignment = next(a for a in config["assignments"] if a["id"] == aid)
+    assignment["limits"] = {**assignment.get("limits", {}), "cell_timeout": args.cell_timeout}
+    assignment["limits"].setdefault("notebook_timeout", 300)
+    config["assignments"] = [assignment]
+    nb_name = assignment["notebooks"][0]["file"]
+
+    with tempfile.TemporaryDirectory(prefix="autograder-bench-") as tmp:
+        work = Path(tmp)
+        # Our repository copy: the course config (this assignment only), its book pages, sources.
+        repo = work / "repo"
+        (repo / "course_configs").mkdir(parents=True)
+        (repo / "course_configs" / f"{course_id}.yml").write_text(yaml.safe_dump(config))
+        shutil.copytree(ROOT / "book" / course_id, repo / "book" / course_id)
+        source_dir = ROOT / "assignments" / course_id / "source" / aid
+        shutil.copytree(source_dir, repo / "assignments" / course_id / "source" / aid)
+        subprocess.run(
+            [BIN / "autograder", "--root", repo, "release", course_id, aid],
+            check=True,
+            env=ENV,
+            capture_output=True,
+        )
+        source = nbformat.read(source_dir / nb_name, as_version=4)
+        release = nbformat.read(repo / "assignments" / course_id / "release" / aid / nb_name, 4)
+        students = {
+            f"{kind}-{i:02d}": kind
+            for i, kind in enumerate((KINDS * (args.n // len(KINDS) + 1))[: args.n])
+        }
+        incoming = work / "incoming"
+        for student, kind in students.items():
+            folder = incoming / student / aid
+            folder.mkdir(parents=True)
+            nbformat.write(make_submission(kind, source, release), folder / nb_name)
+
+        # Stock nbgrader, its own course folder, the same timeout.
+        stock = work / "stock"
+        shutil.copytree(source_dir, stock / "source" / aid)
+        (stock / "nbgrader_config.py").write_text(
+            f"c = get_config()\nc.CourseDirectory.course_id = '{course_id}'\n"
+            f"c.Execute.timeout = {args.cell_timeout}\n"
+        )
+        subprocess.run(
+            [BIN / "nbgrader", "generate_assignment", aid, "--create", "--force"],
+            cwd=stock,
+            check=True,
+            env=ENV,
+            capture_output=True,
+        )
+        shutil.copytree(incoming, stock / "submitted")
+        start = time.monotonic()
+        subprocess.run(
+            [BIN / "nbgrader", "autograde", aid, "--create", "--force"],
+            cwd=stock,
+            env=ENV,
+            capture_output=True,
+        )
+        stock_seconds = time.monotonic() - start
+        stock_result = stock_scores(stock / "gradebook.db", aid)
+
+        # Ours.
+        peaks: dict[int, tuple[str, int]] = {}
+        stop = threading.Event()
+        sampler = threading.Thread(target=rss_sampler, args=(stop, peaks), daemon=True)
+        sampler.start()
+        start = time.monotonic()
+        ours = subprocess.run(
+            [
+                BIN / "autograder",
+                "--root",
+                repo,
+                "grade",
+                course_id,
+                aid,
+                incoming,
+                "--workers",
+                str(args.workers),
+            ],
+            env=ENV,
+            capture_output=True,
+            text=True,
+        )
+        our_seconds = time.monotonic() - start
+        stop.set()
+        sampler.join()
+        db = repo / "assignments" / course_id / "gradebook.db"
+        our_result = stock_scores(db, aid)
+
+    honest = [s for s, kind in students.items() if kind != "hostile"]
+    mismatches = {
+        s: (stock_result.get(s), our_result.get(s))
+        for s in honest
+        if stock_result.get(s) != our_result.get(s)
+    }
+    hostile = {
+        s: (stock_result.get(s), our_result.get(s)) for s, k in students.items() if k == "hostile"
+    }
+    n = len(students)
+    stock_rate, our_rate = 60 * n / stock_seconds, 60 * n / our_seconds
+    workers = sorted(v for v in peaks.values() if v[0] == "worker")
+    kernels = sorted(v for v in peaks.values() if v[0] == "kernel")
+    print(
+        f"assignment: {args.assignment}, {n} submissions "
+        f"({', '.join(f'{KINDS.count(k) * n // len(KINDS)} {k}' for k in dict.fromkeys(KINDS))})"
+    )
+    print(f"stock nbgrader autograde: {stock_seconds:7.1f} s  {stock_rate:6.1f} submissions/min")
+    print(
+        f"autograder grade ({args.workers} workers, sandboxed): {our_seconds:7.1f} s  "
+        f"{our_rate:6.1f} submissions/min"
+    )
+    print(f"ratio: {our_rate / stock_rate:.2f}x")
+    if workers:
+        peak = max(w[1] for w in workers) / 1024
+        print(f"memory per worker process (peak RSS): max {peak:.0f} MiB over {len(workers)}")
+    if kernels:
+        print(
+            f"memory per kernel (peak RSS): max {max(k[1] for k in kernels) / 1024:.0f} MiB, "
+            f"mean {sum(k[1] for k in kernels) / len(kernels) / 1024:.0f} MiB over {len(kernels)}"
+        )
+    print(f"honest submissions scored alike: {len(honest) - len(mismatches)} of {len(honest)}")
+    print(f"hostile submissions (stock, ours): {sorted(set(hostile.values()))}")
+    if ours.returncode != 0:
+        print(ours.stdout[-3000:], ours.stderr[-3000:])
+    if mismatches:
+        print(f"MISMATCH: {mismatches}")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Set up a fresh machine and run the test suite: the README's test command, and CI's.
+# Needs root for the system packages (bubblewrap for the sandbox, chromium for the
+# browser tests, PostgreSQL for the gradebook tests) and the sandbox's uid switch.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PIP_DISABLE_PIP_VERSION_CHECK=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+
+missing=""
+for tool in bwrap chromium pg_ctlcluster; do command -v "$tool" >/dev/null || missing=1; done
+if [ -n "$missing" ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap chromium postgresql >/dev/null
+fi
+
+# A PostgreSQL server for the gradebook tests, on this machine only.
+cluster=$(pg_lsclusters --no-header | awk 'NR==1 {print $1" "$2}')
+pg_ctlcluster $cluster start 2>/dev/null || true
+su postgres -c "psql -qtc \"SELECT 1 FROM pg_roles WHERE rolname='autograder'\"" | grep -q 1 \
+  || su postgres -c "psql -qc \"CREATE ROLE autograder LOGIN PASSWORD 'autograder' CREATEDB\""
+su postgres -c "psql -qtc \"SELECT 1 FROM pg_database WHERE datname='autograder_test'\"" | grep -q 1 \
+  || su postgres -c "createdb -O autograder autograder_test"
+export AUTOGRADER_TEST_POSTGRES="postgresql+psycopg://autograder:autograder@localhost/autograder_test"
+
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/pip install -q -e ".[test]"
+.venv/bin/ruff check autograder tests benchmarks
+.venv/bin/python -m pytest "$@"

@@ -1,0 +1,41 @@
+"""Where the sandbox cannot run, grading refuses unless the teacher says otherwise, loudly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from autograder import sandbox
+from tests.conftest import Invoke
+from tests.factory import save, source_notebook
+
+
+@pytest.fixture
+def no_bwrap(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sandbox, "unavailable_reason", lambda: "missing bwrap (test)")
+
+
+@pytest.fixture
+def folder(repo: Path) -> Path:
+    save(source_notebook(), repo.parent / "class" / "ann.ipynb")
+    return repo.parent / "class"
+
+
+def test_grading_refuses_without_a_sandbox(no_bwrap: None, cli: Invoke, folder: Path) -> None:
+    result = cli("grade", "demo", "a1", str(folder))
+    assert result.exit_code == 2
+    assert "cannot isolate student code: missing bwrap (test)" in result.output
+    assert "--no-sandbox" in result.output
+
+
+def test_no_sandbox_flag_grades_and_warns(no_bwrap: None, cli: Invoke, folder: Path) -> None:
+    result = cli("grade", "demo", "a1", str(folder), "--no-sandbox")
+    assert result.exit_code == 0, result.output
+    assert "WARNING: grading WITHOUT a sandbox" in result.output
+    assert "5 / 5" in result.output
+
+
+def test_sandbox_reason_is_none_where_it_can_run() -> None:
+    """On the project's machines (Linux, root, bubblewrap installed by .ci/run)."""
+    assert sandbox.unavailable_reason() is None
