@@ -18,6 +18,7 @@ import contextlib
 import fcntl
 import os
 import shutil
+import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -117,7 +118,8 @@ def _discard_warm(st: WorkerState) -> None:
 def prestart(st: WorkerState) -> None:
     """Launch the next kernel now; it boots while the grader records this submission."""
     km = SandboxedKernelManager(st.sandbox)
-    run_sync(km.start_kernel)()
+    # What a kernel writes to its own stdout/stderr is not the teacher's to read.
+    run_sync(km.start_kernel)(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     st.warm = km
     st.kernels_started += 1
 
