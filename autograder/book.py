@@ -55,7 +55,7 @@ def course_cards(courses: list[Course]) -> str:
             "",
             course.description.strip(),
             "",
-            f"+++\n{n_lect} lectures · {n_asg} auto-graded assignments",
+            f"**{n_lect} lectures · {n_asg} auto-graded assignments**",
             ":::",
             "",
         ]
