@@ -56,10 +56,10 @@ class Limits(_Strict):
 
 
 class LatePolicy(_Strict):
-    """Score deduction for late work, as a share of the assignment's maximum score.
+    """Score deduction for late work, as a share of the score the submission earned.
 
-    `penalty_per_day` is deducted for each started day after the due date; past
-    `max_days_late` the submission scores zero. The score never goes below zero.
+    `penalty_per_day` of the earned score is deducted for each started day after the
+    due date; past `max_days_late` days the submission scores zero. Never below zero.
     """
 
     penalty_per_day: Annotated[float, Field(ge=0, le=1)] = 0.0

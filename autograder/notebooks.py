@@ -84,18 +84,5 @@ def graded_cells(notebook: NotebookNode) -> list[GradedCell]:
     return cells
 
 
-def test_points(notebook: NotebookNode) -> dict[str, float]:
-    """Grade id -> points for every graded cell (the autograded tests and manual answers)."""
-    return {c.grade_id: c.points for c in graded_cells(notebook) if c.grade}
-
-
-def strip_outputs(notebook: NotebookNode) -> NotebookNode:
-    for cell in notebook.cells:
-        if cell.cell_type == "code":
-            cell.outputs = []
-            cell.execution_count = None
-    return notebook
-
-
 def contains_marker(notebook: NotebookNode, markers: tuple[str, ...]) -> bool:
     return any(any(m in cell.source for m in markers) for cell in notebook.cells)
