@@ -7,6 +7,7 @@ are printed as one clear message and exit with status 2; no traceback.
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from pathlib import Path
 
 import click
@@ -214,7 +215,10 @@ def grade(
             notes = "(unchanged since it was graded; --force regrades)\n" + notes
         table.add_row(r.student, f"{r.score:g} / {r.max_score:g}", r.status, notes)
     out.print(table)
-    if any(r.status == "error" for r in graded):
+    counts = Counter(r.status for r in graded)
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    out.print(f"{len(graded)} submissions: {summary}; {len(skipped)} unchanged since last graded")
+    if counts.get("error"):
         sys.exit(1)
 
 

@@ -58,6 +58,7 @@ def test_grading_run_succeeds_and_prints_summary(graded: dict) -> None:
     result = graded["result"]
     assert result.exit_code == 0, result.output
     assert "demo/a1: 7 submissions" in result.output
+    assert "7 submissions: 6 graded, 1 ungradable; 0 unchanged since last graded" in result.output
     for student in ("correct", "wrong", "empty", "broken", "looping", "deleted", "duplicated"):
         assert student in result.output
 
