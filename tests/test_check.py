@@ -75,7 +75,9 @@ def test_edited_test_cell_is_reported(release, tmp_path: Path) -> None:
 
 def test_duplicated_answer_cell_is_reported(release, tmp_path: Path) -> None:
     notebook = answered(release, ANSWERS)
-    notebook.cells.insert(2, nbformat.from_dict(dict(notebook.cells[1])))
+    copy = nbformat.from_dict(dict(notebook.cells[1]))
+    copy.id = "copied-cell"  # Jupyter gives a copied cell a new id
+    notebook.cells.insert(2, copy)
     result = run_check(notebook, tmp_path / "student")
     assert result.returncode == 1
     assert "answer cell 'add' appears 2 times" in result.stdout

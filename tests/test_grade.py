@@ -38,7 +38,9 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
     deleted.cells = [c for c in deleted.cells if c.metadata["nbgrader"]["grade_id"] != "test_mul"]
     save(deleted, folder / "deleted.ipynb")
     duplicated = answered(source, {})
-    duplicated.cells.insert(3, duplicated.cells[2].copy())
+    copied = nbformat.from_dict(dict(duplicated.cells[2]))
+    copied.id = "copied-cell"  # Jupyter gives a copied cell a new id
+    duplicated.cells.insert(3, copied)
     save(duplicated, folder / "duplicated.ipynb")
     result = cli("grade", "demo", "a1", str(folder))
     db_url = f"sqlite:///{root / 'assignments/demo/gradebook.db'}"
