@@ -14,6 +14,7 @@ the whole notebook: nbgrader#1083.)
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +43,14 @@ def _ids(notebook: NotebookNode) -> list[str]:
     ]
 
 
+def _graded_source_cells(source: NotebookNode) -> Iterator[tuple[str, dict, NotebookNode]]:
+    """(grade id, nbgrader metadata, cell) for each cell of the teacher's copy that is graded."""
+    for cell in source.cells:
+        meta = nbgrader_meta(cell)
+        if meta.get("grade_id") and not meta.get("task"):
+            yield str(meta["grade_id"]), meta, cell
+
+
 def compare_structure(source: NotebookNode, submitted: NotebookNode) -> list[StructureProblem]:
     problems: list[StructureProblem] = []
     submitted_ids = _ids(submitted)
@@ -50,12 +59,7 @@ def compare_structure(source: NotebookNode, submitted: NotebookNode) -> list[Str
         gid = nbgrader_meta(cell).get("grade_id")
         if gid:
             submitted_types.setdefault(str(gid), cell.cell_type)
-    for cell in source.cells:
-        meta = nbgrader_meta(cell)
-        gid = meta.get("grade_id")
-        if not gid or meta.get("task"):
-            continue
-        gid = str(gid)
+    for gid, meta, cell in _graded_source_cells(source):
         what = (
             "test cell"
             if meta.get("grade") and not meta.get("solution")
@@ -138,12 +142,7 @@ def restore_missing(source: NotebookNode, submitted: NotebookNode) -> NotebookNo
     present = set(_ids(submitted))
     result = copy.deepcopy(submitted)
     previous: str | None = None
-    for cell in source.cells:
-        meta = nbgrader_meta(cell)
-        gid = meta.get("grade_id")
-        if not gid or meta.get("task"):
-            continue
-        gid = str(gid)
+    for gid, meta, cell in _graded_source_cells(source):
         if gid not in present:
             restored = copy.deepcopy(cell)
             if meta.get("solution") and restored.cell_type == "code":

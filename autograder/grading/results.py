@@ -100,16 +100,19 @@ def save(db_url: str, assignment_id: str, result: StudentResult, digest: str = "
         engine.dispose()
 
 
-def load(db_url: str, assignment_id: str) -> dict[str, StudentResult]:
+def _rows(db_url: str, assignment_id: str) -> list:
     engine = create_engine(db_url)
     try:
         metadata.create_all(engine)
         with engine.connect() as conn:
-            rows = conn.execute(
+            return conn.execute(
                 select(results_table).where(results_table.c.assignment == assignment_id)
             ).all()
     finally:
         engine.dispose()
+
+
+def load(db_url: str, assignment_id: str) -> dict[str, StudentResult]:
     return {
         r.student: StudentResult(
             student=r.student,
@@ -119,24 +122,13 @@ def load(db_url: str, assignment_id: str) -> dict[str, StudentResult]:
             late_penalty=r.late_penalty,
             messages=json.loads(r.messages),
         )
-        for r in rows
+        for r in _rows(db_url, assignment_id)
     }
 
 
 def load_digests(db_url: str, assignment_id: str) -> dict[str, str]:
     """student -> digest of the inputs their recorded result was computed from."""
-    engine = create_engine(db_url)
-    try:
-        metadata.create_all(engine)
-        with engine.connect() as conn:
-            rows = conn.execute(
-                select(results_table.c.student, results_table.c.digest).where(
-                    results_table.c.assignment == assignment_id
-                )
-            ).all()
-    finally:
-        engine.dispose()
-    return {r.student: r.digest for r in rows if r.digest}
+    return {r.student: r.digest for r in _rows(db_url, assignment_id) if r.digest}
 
 
 def record_zero(db_url: str, course_id: str, assignment_id: str, student: str) -> None:
