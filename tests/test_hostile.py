@@ -116,6 +116,24 @@ HOSTILE = {
         "get_ipython().ast_transformers.append(NoAsserts())",
         1,
     ),
+    "forge_replies": (  # the shell is left alone; the reply path lies instead
+        WRONG_AREA,
+        "import ipykernel.ipkernel as k\n"
+        "from jupyter_client.session import Session\n"
+        "real_send = Session.send\n"
+        "def quiet_send(self, stream, msg_or_type, *a, **kw):\n"
+        "    kind = msg_or_type if isinstance(msg_or_type, str) else "
+        "msg_or_type['header']['msg_type']\n"
+        "    return None if kind == 'error' else real_send(self, stream, msg_or_type, *a, **kw)\n"
+        "Session.send = quiet_send\n"
+        "real = k.IPythonKernel.do_execute\n"
+        "async def always_ok(self, *a, **kw):\n"
+        "    reply = await real(self, *a, **kw)\n"
+        "    reply['status'] = 'ok'\n"
+        "    return reply\n"
+        "k.IPythonKernel.do_execute = always_ok",
+        1,
+    ),
     "exit_early": (WRONG_AREA, "import os\nos._exit(0)", 0),
     "print_pass": (WRONG_AREA, "print('All tests passed! 3/3')", 1),
     "write_files": (
@@ -238,7 +256,9 @@ def test_score_is_what_the_real_answers_earn(run: dict, student: str) -> None:
     assert score(run, student) == HOSTILE[student][2]
 
 
-@pytest.mark.parametrize("student", ["patch_module", "silence_errors", "ast_transformer"])
+@pytest.mark.parametrize(
+    "student", ["patch_module", "silence_errors", "ast_transformer", "forge_replies"]
+)
 def test_tampering_is_reported(run: dict, student: str) -> None:
     record = run["records"][student]
     assert record.status == results.TAMPER

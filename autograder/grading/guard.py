@@ -37,8 +37,17 @@ def __autograder_install(name):
     method_names = ("run_cell", "run_cell_async", "run_ast_nodes", "run_code", "showtraceback",
                     "_showtraceback", "showsyntaxerror", "transform_cell", "transform_ast",
                     "should_run_async", "get_exception_only")
-    classes = {c: {n: c.__dict__[n] for n in method_names if n in c.__dict__}
-               for c in type(shell).__mro__ if isinstance(c, type) and c is not object}
+    # The shell runs cells; the kernel and its session turn the outcome into the reply
+    # the grader reads. A notebook must not replace any of them.
+    reply_names = ("do_execute", "execute_request", "send_response", "send", "serialize",
+                   "sign", "_publish_execute_input", "_publish_status")
+    watched = [(type(shell), method_names)]
+    kernel = getattr(shell, "kernel", None)
+    if kernel is not None:
+        watched += [(type(kernel), reply_names), (type(kernel.session), reply_names)]
+    classes = {c: {n: c.__dict__[n] for n in names if n in c.__dict__}
+               for start, names in watched
+               for c in start.__mro__ if isinstance(c, type) and c is not object}
     lists = {
         "ast_transformers": (shell, "ast_transformers"),
         "input_transformers_cleanup": (shell, "input_transformers_cleanup"),
@@ -85,7 +94,7 @@ def __autograder_install(name):
             for cls, methods in classes.items():
                 for n, original in methods.items():
                     if not same(cls.__dict__.get(n), original):
-                        found.append(f"{cls.__name__}.{n} (how cells run or report errors)")
+                        found.append(f"{cls.__name__}.{n} (how cells run or results are reported)")
                         setattr(cls, n, original)
             for n, original in saved_instance.items():
                 current = vars(shell).get(n)
