@@ -16,7 +16,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
 from autograder import manifest as manifest_mod
-from autograder.notebooks import nbgrader_meta, read_notebook
+from autograder.notebooks import first_error, nbgrader_meta, read_notebook
 
 PASS, FAIL, TODO, NOT_RUN = "pass", "fail", "not answered", "not run"
 
@@ -50,17 +50,16 @@ class CheckReport:
 
 def _outcome(cell, cell_timeout: int) -> tuple[str, str]:
     ran = cell.get("execution_count") is not None or cell.get("outputs")
-    errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
     if not ran:
         return NOT_RUN, "did not run (an earlier cell stopped the kernel)"
-    if not errors:
+    failure = first_error(cell)
+    if failure is None:
         return PASS, ""
-    ename, evalue = errors[0].get("ename", "Error"), str(errors[0].get("evalue", "")).strip()
-    if ename == "NotImplementedError":
+    kind, ename, first = failure
+    if kind == "unanswered":
         return TODO, "the function it tests still raises NotImplementedError"
-    if ename in ("KeyboardInterrupt", "CellTimeoutError"):
+    if kind == "timeout":
         return FAIL, f"stopped after {cell_timeout} s: look for an endless loop or slow code"
-    first = evalue.splitlines()[0] if evalue else ""
     return FAIL, f"{ename}: {first}".rstrip(": ")
 
 

@@ -86,3 +86,25 @@ def graded_cells(notebook: NotebookNode) -> list[GradedCell]:
 
 def contains_marker(notebook: NotebookNode, markers: tuple[str, ...]) -> bool:
     return any(any(m in cell.source for m in markers) for cell in notebook.cells)
+
+
+TIMEOUT_ERRORS = ("KeyboardInterrupt", "CellTimeoutError")
+
+
+def first_error(cell: NotebookNode) -> tuple[str, str, str] | None:
+    """How an executed cell failed: (kind, exception name, first line of its message).
+
+    kind is "unanswered" (the code under test still raises NotImplementedError),
+    "timeout" (stopped by the time limit) or "error"; None when the cell has no error.
+    """
+    errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+    if not errors:
+        return None
+    ename = errors[0].get("ename", "Error")
+    evalue = str(errors[0].get("evalue", "")).strip()
+    first = evalue.splitlines()[0] if evalue else ""
+    if ename == "NotImplementedError":
+        return "unanswered", ename, first
+    if ename in TIMEOUT_ERRORS:
+        return "timeout", ename, first
+    return "error", ename, first

@@ -27,7 +27,7 @@ from autograder.grading.collect import Submission, stage
 from autograder.grading.repair import compare_structure
 from autograder.grading.worker import Job, grade_job
 from autograder.nbgrader_setup import NBGRADER_LOCK, make_api, nbgrader_problem
-from autograder.notebooks import nbgrader_meta, read_notebook
+from autograder.notebooks import first_error, nbgrader_meta, read_notebook
 from autograder.release import generate_release
 
 # Student code runs single-threaded: predictable on shared 2-core graders.
@@ -59,19 +59,18 @@ def test_failures(notebook: NotebookNode, cell_timeout: int) -> list[str]:
         meta = nbgrader_meta(cell)
         if not meta.get("grade") or cell.cell_type != "code":
             continue
-        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-        if not errors:
+        failure = first_error(cell)
+        if failure is None:
             continue
-        ename, evalue = errors[0].get("ename", "Error"), str(errors[0].get("evalue", ""))
-        if ename == "NotImplementedError":
+        kind, ename, first = failure
+        if kind == "unanswered":
             lines.append(f"{meta['grade_id']}: not answered yet (NotImplementedError)")
-        elif ename in ("KeyboardInterrupt", "CellTimeoutError"):
+        elif kind == "timeout":
             lines.append(
                 f"{meta['grade_id']}: stopped after the time limit ({cell_timeout} s per cell); "
                 "look for an endless loop or a slow computation"
             )
         else:
-            first = evalue.strip().splitlines()[0] if evalue.strip() else ""
             lines.append(f"{meta['grade_id']}: {ename}: {first[:300]}".rstrip(": "))
     return lines
 
@@ -140,12 +139,18 @@ def grade_in_worker(job: Job) -> results.StudentResult:
     return result
 
 
-def input_digest(ctx: GradingContext, folder: Path, names: list[str]) -> str:
-    """What a result depends on: the submitted files and the teacher's assignment."""
+def assignment_digest(ctx: GradingContext) -> hashlib._Hash:
+    """The teacher's side of every result: the assignment's config and source files."""
     digest = hashlib.sha256(ctx.assignment.model_dump_json().encode())
     for path in sorted(ctx.source_dir.rglob("*")):
         if path.is_file():
             digest.update(path.name.encode() + path.read_bytes())
+    return digest
+
+
+def input_digest(base: hashlib._Hash, folder: Path, names: list[str]) -> str:
+    """What a result depends on: the teacher's assignment (base) and the submitted files."""
+    digest = base.copy()
     for name in sorted(names):
         path = folder / name
         digest.update(name.encode() + (path.read_bytes() if path.is_file() else b"<missing>"))
@@ -164,11 +169,12 @@ def _jobs(
 ) -> Iterator[Job]:
     recorded = results.load(ctx.db_url, ctx.assignment.id)
     digests = results.load_digests(ctx.db_url, ctx.assignment.id)
+    base = assignment_digest(ctx)
     for sub in submissions:
         target = ctx.submitted_dir(sub.student)
         stage(sub, target)
         names = sorted(sub.notebooks)
-        digest = input_digest(ctx, target, names)
+        digest = input_digest(base, target, names)
         if not force and digests.get(sub.student) == digest:
             on_skip(recorded[sub.student])
             continue

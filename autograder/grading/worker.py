@@ -190,6 +190,7 @@ class SandboxedExecute(BudgetedExecute):
 
     _replies: dict[int, str]
     _output_bytes: int = 0
+    _output_limit: int = 0
 
     async def _silent(self, code: str, expressions: dict[str, str] | None = None) -> dict:
         msg_id = self.kc.execute(
@@ -222,7 +223,9 @@ class SandboxedExecute(BudgetedExecute):
         self._output_bytes = 0
         self._output_capped = False
         folder = Path(resources.get("metadata", {}).get("path") or ".")
-        st = state(_limits_from(self)) if self.sandboxed else None
+        limits = _limits_from(self)
+        self._output_limit = limits.max_output_kb * 1024
+        st = state(limits) if self.sandboxed else None
         km = None
         try:
             if st is not None:
@@ -256,7 +259,7 @@ class SandboxedExecute(BudgetedExecute):
         content = msg.get("content", {})
         size = len(str(content.get("text", ""))) + len(str(content.get("data", "")))
         self._output_bytes += size
-        if self._output_bytes > self.max_output_bytes:
+        if self._output_bytes > self._output_limit:
             if not self._output_capped:
                 self._output_capped = True
                 outs.append(
@@ -268,10 +271,6 @@ class SandboxedExecute(BudgetedExecute):
                 )
             return None
         return super().output(outs, msg, display_id, cell_index)
-
-    @property
-    def max_output_bytes(self) -> int:
-        return _limits_from(self).max_output_kb * 1024
 
 
 def _limits_from(execute: SandboxedExecute) -> Limits:
