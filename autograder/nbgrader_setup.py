@@ -21,6 +21,8 @@ from sqlalchemy.exc import SAWarning
 from traitlets.config import Config
 
 from autograder.config import Assignment, Course
+from autograder.grading import db  # noqa: F401  (nbgrader's engines: one per gradebook URL)
+from autograder.grading.forkserver import assignment_imports
 from autograder.paths import Repo
 
 AUTOGRADE_PREPROCESSORS = [
@@ -99,6 +101,9 @@ def make_config(
         config.BudgetedExecute.notebook_timeout = assignment.limits.notebook_timeout
         config.SandboxedExecute.limits_json = assignment.limits.model_dump_json()
     config.SandboxedExecute.sandboxed = sandboxed
+    if sandboxed and assignment is not None:
+        source = course_root / "source" / assignment.id
+        config.SandboxedExecute.preload = list(assignment_imports(source))
     return config
 
 

@@ -71,7 +71,38 @@ class Sandbox:
             paths.add(name)
         return sorted(p for p in paths if Path(p).exists())
 
+    @property
+    def server_dir(self) -> Path:
+        """Outside folder of the fork server's socket: root's alone, bound at the same path."""
+        return self.runtime.parent / "server"
+
     def wrap(self, argv: list[str]) -> list[str]:
+        """A command that runs argv in the sandbox as the sandbox uid."""
+        drop = [
+            "setpriv",
+            f"--reuid={self.uid}",
+            f"--regid={self.uid}",
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+            "--",
+        ]
+        return [*self._bwrap(["--chdir", INSIDE_WORK]), "--", *drop, *argv]
+
+    def wrap_server(self, argv: list[str]) -> list[str]:
+        """A command that runs the fork server in the sandbox: root, with only the
+        capabilities it needs to start each kernel as the sandbox uid."""
+        self.server_dir.mkdir(mode=0o700, exist_ok=True)
+        os.chown(self.server_dir, 0, 0)
+        self.server_dir.chmod(0o700)
+        caps = ["--cap-drop", "ALL"]
+        for cap in ("CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_KILL"):
+            caps += ["--cap-add", cap]
+        server = str(self.server_dir)
+        # Root without CAP_DAC_OVERRIDE cannot enter the student's folder; its kernels chdir.
+        return [*self._bwrap(["--bind", server, server, "--chdir", "/", *caps]), "--", *argv]
+
+    def _bwrap(self, extra: list[str]) -> list[str]:
         limits = self.limits
         memory = limits.memory_mb * 1024 * 1024
         command = [
@@ -137,8 +168,7 @@ class Sandbox:
             "--bind",
             str(self.runtime),
             str(self.runtime),
-            "--chdir",
-            INSIDE_WORK,
+            *extra,
             "--clearenv",
             "--setenv",
             "HOME",
@@ -161,22 +191,19 @@ class Sandbox:
         ]
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             command += ["--setenv", var, "1"]
-        drop = [
-            "setpriv",
-            f"--reuid={self.uid}",
-            f"--regid={self.uid}",
-            "--clear-groups",
-            "--inh-caps=-all",
-            "--bounding-set=-all",
-            "--",
-        ]
-        return [*command, "--", *drop, *argv]
+        return command
 
 
 class SandboxedKernelManager(AsyncKernelManager):
-    """A Python kernel launched inside a Sandbox, reachable over IPC."""
+    """A Python kernel launched inside a Sandbox, reachable over IPC.
 
-    def __init__(self, sandbox: Sandbox, **kwargs: object) -> None:
+    `launcher`, when given, is a command that starts the kernel inside the sandbox by
+    itself (the fork server's relay); otherwise the kernel is booted under `wrap`.
+    """
+
+    def __init__(
+        self, sandbox: Sandbox, launcher: list[str] | None = None, **kwargs: object
+    ) -> None:
         runtime = sandbox.runtime
         super().__init__(
             transport="ipc",
@@ -185,8 +212,10 @@ class SandboxedKernelManager(AsyncKernelManager):
             **kwargs,
         )
         self.sandbox = sandbox
+        self.launcher = launcher
         self._kernel_spec = KernelSpec(
-            argv=[
+            argv=launcher
+            or [
                 sys.executable,
                 "-m",
                 "ipykernel_launcher",
@@ -209,7 +238,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         os.chown(self.connection_file, self.sandbox.uid, self.sandbox.uid)
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
-        return self.sandbox.wrap(super().format_kernel_cmd(extra_arguments))
+        command = super().format_kernel_cmd(extra_arguments)
+        return command if self.launcher else self.sandbox.wrap(command)
 
 
 def require(allow_unsandboxed: bool) -> bool:

@@ -36,6 +36,7 @@ ENV = {
     "COLUMNS": "200",
     "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
 }
+FORK_SERVER_MARK = "The fork server that runs inside a worker's sandbox"
 KINDS = ["correct"] * 16 + ["partial"] * 8 + ["erroring"] * 6 + ["timeout"] * 4 + ["hostile"] * 6
 
 
@@ -72,25 +73,43 @@ def make_submission(kind: str, source, release) -> nbformat.NotebookNode:
     return nb
 
 
+def _kib(path: Path, field: str) -> int:
+    try:
+        text = path.read_text()
+    except OSError:
+        return 0
+    return next((int(x.split()[1]) for x in text.splitlines() if x.startswith(field)), 0)
+
+
 def rss_sampler(stop: threading.Event, peaks: dict[int, tuple[str, int]]) -> None:
-    """Peak resident memory of every grading worker and kernel process, from /proc."""
+    """Peak memory of every grading worker, fork server and kernel process, from /proc.
+
+    Workers: resident set (RSS). Fork servers and their kernels share pages copy-on-write,
+    so each gets its proportional share (PSS), which is what the machine really spends.
+    """
     while not stop.is_set():
+        procs = {}
         for status in Path("/proc").glob("[0-9]*/status"):
             try:
-                text = status.read_text()
                 cmdline = (status.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            except OSError:
+                ppid = _kib(status, "PPid:")
+            except (OSError, UnicodeDecodeError):
                 continue
-            if "ipykernel_launcher" in cmdline and "setpriv" not in cmdline:
-                role = "kernel"
+            procs[int(status.parent.name)] = (cmdline, ppid)
+        servers = {pid for pid, (cmd, _) in procs.items() if FORK_SERVER_MARK in cmd}
+        for pid, (cmdline, ppid) in procs.items():
+            proc = Path(f"/proc/{pid}")
+            if pid in servers:
+                role = "kernel" if ppid in servers else "fork server"
+                size = _kib(proc / "smaps_rollup", "Pss:")
+            elif "ipykernel_launcher" in cmdline and "setpriv" not in cmdline:
+                role, size = "kernel", _kib(proc / "smaps_rollup", "Pss:")
             elif "multiprocessing" in cmdline and "spawn" in cmdline:
-                role = "worker"
+                role, size = "worker", _kib(proc / "status", "VmRSS:")
             else:
                 continue
-            rss = next((int(x.split()[1]) for x in text.splitlines() if x.startswith("VmRSS")), 0)
-            pid = int(status.parent.name)
-            if rss > peaks.get(pid, ("", 0))[1]:
-                peaks[pid] = (role, rss)
+            if size > peaks.get(pid, ("", 0))[1]:
+                peaks[pid] = (role, size)
         time.sleep(0.2)
 
 
@@ -212,8 +231,6 @@ def main() -> None:
     }
     n = len(students)
     stock_rate, our_rate = 60 * n / stock_seconds, 60 * n / our_seconds
-    workers = sorted(v for v in peaks.values() if v[0] == "worker")
-    kernels = sorted(v for v in peaks.values() if v[0] == "kernel")
     print(
         f"assignment: {args.assignment}, {n} submissions "
         f"({', '.join(f'{KINDS.count(k) * n // len(KINDS)} {k}' for k in dict.fromkeys(KINDS))})"
@@ -224,14 +241,20 @@ def main() -> None:
         f"{our_rate:6.1f} submissions/min"
     )
     print(f"ratio: {our_rate / stock_rate:.2f}x")
-    if workers:
-        peak = max(w[1] for w in workers) / 1024
-        print(f"memory per worker process (peak RSS): max {peak:.0f} MiB over {len(workers)}")
-    if kernels:
-        print(
-            f"memory per kernel (peak RSS): max {max(k[1] for k in kernels) / 1024:.0f} MiB, "
-            f"mean {sum(k[1] for k in kernels) / len(kernels) / 1024:.0f} MiB over {len(kernels)}"
-        )
+    by_role: dict[str, list[int]] = {}
+    for role, size in peaks.values():
+        by_role.setdefault(role, []).append(size)
+    for role, label in (
+        ("worker", "worker process (peak RSS)"),
+        ("fork server", "fork server (peak PSS)"),
+        ("kernel", "kernel (peak PSS)"),
+    ):
+        sizes = by_role.get(role)
+        if sizes:
+            print(
+                f"memory per {label}: max {max(sizes) / 1024:.0f} MiB, "
+                f"mean {sum(sizes) / len(sizes) / 1024:.0f} MiB over {len(sizes)}"
+            )
     print(f"honest submissions scored alike: {len(honest) - len(mismatches)} of {len(honest)}")
     print(f"hostile submissions (stock, ours): {sorted(set(hostile.values()))}")
     if ours.returncode != 0:

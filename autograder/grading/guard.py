@@ -3,8 +3,9 @@
 Before the first cell of a submission runs, the grader installs a guard in the
 kernel that remembers IPython's execution machinery (how cells run and how
 errors are reported, AST and input transformers, event callbacks, custom
-exception handlers), the builtins, and every module loaded so far. Before each
-cell it also remembers newly imported modules. Before each test cell it puts
+exception handlers), the builtins, and every module loaded so far; an IPython
+pre_execute callback remembers the modules each cell imports before the next
+one runs. Before each test cell the grader asks the guard to put
 back anything that was changed and says what it found; the grader records that
 as a tampering attempt. So a submission that patches `np.allclose`, silences
 tracebacks or installs an AST transformer is graded with the real functions, and
@@ -31,6 +32,7 @@ from nbformat import NotebookNode
 GUARD_TEMPLATE = r"""
 def __autograder_install(name):
     import builtins, json, sys, types
+    from operator import is_not
     from IPython import get_ipython
     from IPython.core.interactiveshell import InteractiveShell
     shell = get_ipython()
@@ -77,8 +79,9 @@ def __autograder_install(name):
                 continue
             if not isinstance(mod, types.ModuleType):
                 continue
-            try:
-                modules[mod_name] = (mod, {k: v for k, v in vars(mod).items() if callable(v)})
+            try:  # copied at C speed; only callables are judged when something differs
+                space = vars(mod)
+                modules[mod_name] = (mod, tuple(space), tuple(space.values()))
             except Exception:
                 pass
 
@@ -121,12 +124,19 @@ def __autograder_install(name):
                 if not same(current.get(k), original):
                     found.append(f"builtins.{k}")
                     current[k] = original
-            for mod_name, (mod, attrs) in modules.items():
-                if mod_name in sys.modules and sys.modules[mod_name] is not mod:
+            loaded = sys.modules
+            for mod_name, (mod, keys, originals) in modules.items():
+                if loaded.get(mod_name, mod) is not mod:
                     found.append(f"sys.modules[{mod_name!r}]")
-                    sys.modules[mod_name] = mod
+                    loaded[mod_name] = mod
                 space = vars(mod)
-                for k, original in attrs.items():
+                # Identity only, at C speed (an attribute's own __eq__ is the student's to
+                # write); the few modules with a difference get the slow look.
+                if not any(map(is_not, map(space.get, keys, originals), originals)):
+                    continue
+                for k, original in zip(keys, originals):
+                    if not callable(original):
+                        continue
                     value = space.get(k, original)
                     if not same(value, original) and foreign(value, mod_name):
                         found.append(f"{mod_name}.{k}")
@@ -135,6 +145,10 @@ def __autograder_install(name):
         return json.dumps(sorted(set(found)))
 
     remember_new_modules()
+    # Modules a cell imports are remembered before the next cell runs, without a round trip
+    # from the grader; a notebook that removes this callback is caught like any other.
+    shell.events.register("pre_execute", remember_new_modules)
+    saved_events["pre_execute"] = list(shell.events.callbacks["pre_execute"])
     setattr(builtins, name, guard)
 __autograder_install({name!r})
 del __autograder_install

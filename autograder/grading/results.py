@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 from dataclasses import dataclass, field
 
 from nbgrader.api import Gradebook, MissingEntry
@@ -22,12 +21,11 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    create_engine,
     delete,
-    event,
     select,
 )
-from sqlalchemy.engine import Engine
+
+from autograder.grading import db
 
 metadata = MetaData()
 
@@ -62,54 +60,38 @@ class StudentResult:
     seconds: float = 0.0
 
 
-@event.listens_for(Engine, "connect")
-def _sqlite_for_concurrent_writers(dbapi_connection: object, record: object) -> None:
-    """Workers write to one SQLite gradebook at once: wait for locks instead of failing."""
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA busy_timeout = 60000")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.close()
-
-
 def save(db_url: str, assignment_id: str, result: StudentResult, digest: str = "") -> None:
-    engine = create_engine(db_url)
-    try:
-        metadata.create_all(engine)
-        with engine.begin() as conn:
-            conn.execute(
-                delete(results_table).where(
-                    results_table.c.assignment == assignment_id,
-                    results_table.c.student == result.student,
-                )
+    engine = db.engine(db_url)
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            delete(results_table).where(
+                results_table.c.assignment == assignment_id,
+                results_table.c.student == result.student,
             )
-            conn.execute(
-                results_table.insert().values(
-                    assignment=assignment_id,
-                    student=result.student,
-                    status=result.status,
-                    score=result.score,
-                    max_score=result.max_score,
-                    late_penalty=result.late_penalty,
-                    messages=json.dumps(result.messages),
-                    graded_at=dt.datetime.now(dt.timezone.utc),
-                    digest=digest,
-                )
+        )
+        conn.execute(
+            results_table.insert().values(
+                assignment=assignment_id,
+                student=result.student,
+                status=result.status,
+                score=result.score,
+                max_score=result.max_score,
+                late_penalty=result.late_penalty,
+                messages=json.dumps(result.messages),
+                graded_at=dt.datetime.now(dt.timezone.utc),
+                digest=digest,
             )
-    finally:
-        engine.dispose()
+        )
 
 
 def _rows(db_url: str, assignment_id: str) -> list:
-    engine = create_engine(db_url)
-    try:
-        metadata.create_all(engine)
-        with engine.connect() as conn:
-            return conn.execute(
-                select(results_table).where(results_table.c.assignment == assignment_id)
-            ).all()
-    finally:
-        engine.dispose()
+    engine = db.engine(db_url)
+    metadata.create_all(engine)
+    with engine.connect() as conn:
+        return conn.execute(
+            select(results_table).where(results_table.c.assignment == assignment_id)
+        ).all()
 
 
 def load(db_url: str, assignment_id: str) -> dict[str, StudentResult]:

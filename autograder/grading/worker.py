@@ -21,17 +21,18 @@ import shutil
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from jupyter_client.utils import run_sync
 from nbclient.exceptions import DeadKernelError
 from nbformat import NotebookNode
-from traitlets import Bool, Unicode
+from traitlets import Bool, List, Unicode
 
 from autograder.config import Assignment, Course, Limits
 from autograder.grading.execute import BudgetedExecute
+from autograder.grading.forkserver import ForkServer
 from autograder.grading.guard import Guard, is_test_cell, summarise
 from autograder.notebooks import nbgrader_meta
 from autograder.sandbox import Sandbox, SandboxedKernelManager
@@ -66,9 +67,10 @@ class WorkerState:
     lock_fd: int
     root: Path
     limits: Limits
+    preload: tuple[str, ...] = ()
     warm: SandboxedKernelManager | None = None
+    server: ForkServer | None = None
     kernels_started: int = 0
-    stats: dict[str, float] = field(default_factory=dict)
 
     @property
     def sandbox(self) -> Sandbox:
@@ -96,15 +98,20 @@ def claim_uid() -> tuple[int, int]:
     raise RuntimeError("no free sandbox uid: too many grading workers on this machine")
 
 
-def state(limits: Limits) -> WorkerState:
+def state(limits: Limits, preload: tuple[str, ...] = ()) -> WorkerState:
+    """This worker's sandbox, fork server and next kernel, made anew when the assignment's
+    limits or imports differ from the last job's."""
     global _state
-    if _state is None or _state.limits != limits:
+    if _state is None or (_state.limits, _state.preload) != (limits, preload):
         if _state is not None:
             _discard_warm(_state)
+            if _state.server is not None:
+                _state.server.stop()
         uid, fd = (_state.uid, _state.lock_fd) if _state is not None else claim_uid()
         root = Path(tempfile.gettempdir()) / f"autograder-sandbox-{uid}"
-        _state = WorkerState(uid, fd, root, limits)
+        _state = WorkerState(uid, fd, root, limits, preload)
         _state.sandbox.prepare()
+        _state.server = ForkServer(_state.sandbox, preload)
     return _state
 
 
@@ -115,9 +122,21 @@ def _discard_warm(st: WorkerState) -> None:
         st.warm = None
 
 
+def _launcher(st: WorkerState) -> list[str] | None:
+    """The fork server's relay; None (boot a kernel the slow way) if the server fails."""
+    if st.server is None:
+        return None
+    try:
+        return st.server.kernel_argv()
+    except (OSError, RuntimeError):
+        st.server.stop()
+        st.server = None
+        return None
+
+
 def prestart(st: WorkerState) -> None:
-    """Launch the next kernel now; it boots while the grader records this submission."""
-    km = SandboxedKernelManager(st.sandbox)
+    """Launch the next kernel now; it starts while the grader records this submission."""
+    km = SandboxedKernelManager(st.sandbox, launcher=_launcher(st))
     # What a kernel writes to its own stdout/stderr is not the teacher's to read.
     run_sync(km.start_kernel)(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     st.warm = km
@@ -187,6 +206,7 @@ class SandboxedExecute(BudgetedExecute):
 
     sandboxed = Bool(False, help="Run kernels inside the sandbox.").tag(config=True)
     limits_json = Unicode("", help="The assignment's Limits, as JSON.").tag(config=True)
+    preload = List(Unicode(), help="Modules the kernels' fork server loads.").tag(config=True)
 
     _replies: dict[int, str]
     _output_bytes: int = 0
@@ -206,9 +226,8 @@ class SandboxedExecute(BudgetedExecute):
                 if not self._guard.installed:
                     await self._silent(self._guard.install_code)
                     self._guard.installed = True
-                check = is_test_cell(cell)
-                reply = await self._silent("pass", {"guard": self._guard.call_code(check)})
-                if check:
+                if is_test_cell(cell):
+                    reply = await self._silent("pass", {"guard": self._guard.call_code(True)})
                     self._guard.record(reply or {})
             except (DeadKernelError, TimeoutError, RuntimeError):
                 pass  # the cell itself will report the dead or stuck kernel
@@ -225,7 +244,7 @@ class SandboxedExecute(BudgetedExecute):
         folder = Path(resources.get("metadata", {}).get("path") or ".")
         limits = _limits_from(self)
         self._output_limit = limits.max_output_kb * 1024
-        st = state(limits) if self.sandboxed else None
+        st = state(limits, tuple(self.preload)) if self.sandboxed else None
         km = None
         try:
             if st is not None:

@@ -1,0 +1,157 @@
+"""The fork server that runs inside a worker's sandbox: one warm Python, a kernel per fork.
+
+Booting Python and importing ipykernel, IPython, numpy and the assignment's other
+imports costs a grading machine more CPU than running a typical submission. This
+process pays for it once per worker: it imports them, then forks a child for each
+submission, and the child becomes that submission's kernel.
+
+It runs as root inside the sandbox, with only the capabilities it needs to start
+a child as the student uid; nothing of the student's can reach it (its socket
+lives in a folder only root can enter, and a student process can neither signal
+nor trace a root process). Each child, before it runs any student code:
+drops every capability and switches to the student uid (as `setpriv` does for a
+directly started kernel), kills whatever an earlier submission left running under
+that uid, empties the private temporary folders, and reseeds random generators so
+that it does not share its parent's stream.
+
+Protocol, one connection per kernel (from `forkserver.relay`): the client sends
+the connection file's path and a newline; the server answers "<pid>\\n" when the
+child is forked and "exit <status>\\n" when it ends, then closes. When the client
+goes away first, the child is killed: the client's life is the kernel's life.
+
+Runs as `python -c <this file> <settings as JSON>` inside the sandbox, where the autograder package
+is not mounted: standard library and the kernel's own packages only.
+"""
+
+import contextlib
+import ctypes
+import importlib
+import json
+import os
+import selectors
+import shutil
+import signal
+import socket
+import sys
+
+PR_CAPBSET_DROP = 24
+CAP_LAST = 63
+LINUX_CAPABILITY_VERSION_3 = 0x20080522
+
+
+def drop_privileges(uid):
+    """Become `uid` with no capabilities, now or after any exec (what setpriv does)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    for cap in range(CAP_LAST + 1):
+        libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)  # fails harmlessly past the last cap
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    header = (ctypes.c_uint32 * 2)(LINUX_CAPABILITY_VERSION_3, 0)
+    data = (ctypes.c_uint32 * 6)()
+    if libc.capset(header, data) != 0:
+        raise OSError(ctypes.get_errno(), "capset")
+    with open("/proc/self/status") as status:
+        dropped = "CapEff:\t0000000000000000" in status.read()
+    if os.getresuid() != (uid, uid, uid) or not dropped:
+        raise SystemExit("could not drop privileges")
+
+
+def empty(folder, keep):
+    """Remove what is in folder, except the paths in keep (mounts the grader relies on)."""
+    for entry in os.scandir(folder):
+        if entry.path in keep:
+            continue
+        if any(k.startswith(entry.path + "/") for k in keep):
+            empty(entry.path, keep)
+            continue
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                os.unlink(entry.path)
+        except OSError:
+            pass
+
+
+def become_kernel(settings, connection_file):
+    """In the forked child: isolate from the server and earlier submissions, then serve."""
+    drop_privileges(settings["uid"])
+    os.kill(-1, signal.SIGKILL)  # every process of this uid but this one: an earlier kernel's
+    for folder in settings["private"]:
+        empty(folder, set(settings["keep"]))
+    os.chdir(settings["workdir"])
+    numpy_random = sys.modules.get("numpy.random")
+    if numpy_random is not None:
+        numpy_random.seed()
+    sys.argv = ["ipykernel_launcher", "-f", connection_file, *settings["kernel_args"]]
+    sys.path[0] = ""
+    from ipykernel import kernelapp
+
+    kernelapp.launch_new_instance()
+    os._exit(0)
+
+
+def serve(settings):
+    from ipykernel import kernelapp  # noqa: F401  (the point: imported once, here)
+
+    for name in settings["preload"]:
+        with contextlib.suppress(Exception):  # if it fails here, it fails in the notebook too
+            importlib.import_module(name)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(settings["address"])
+    listener.listen(8)
+    selector = selectors.DefaultSelector()
+    selector.register(listener, selectors.EVENT_READ)
+    children = {}  # pid -> connection
+    print("ready", flush=True)
+    while True:
+        for key, _ in selector.select(timeout=0.05):
+            if key.fileobj is listener:
+                conn, _ = listener.accept()
+                request = b""
+                while not request.endswith(b"\n"):
+                    chunk = conn.recv(4096)
+                    if not chunk:
+                        break
+                    request += chunk
+                connection_file = request.decode().strip()
+                if not connection_file:
+                    conn.close()
+                    continue
+                pid = os.fork()
+                if pid == 0:
+                    try:  # nothing of the server's may reach student code
+                        selector.close()
+                        listener.close()
+                        for other in [conn, *children.values()]:
+                            other.close()
+                        become_kernel(settings, connection_file)
+                    finally:
+                        os._exit(1)
+                children[pid] = conn
+                selector.register(conn, selectors.EVENT_READ, pid)
+                conn.sendall(f"{pid}\n".encode())
+            else:  # the client went away (or spoke out of turn): the kernel goes too
+                pid = key.data
+                selector.unregister(key.fileobj)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+        while children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            conn = children.pop(pid, None)
+            if conn is not None:
+                with contextlib.suppress(KeyError, ValueError):
+                    selector.unregister(conn)
+                with contextlib.suppress(OSError):
+                    conn.sendall(f"exit {os.waitstatus_to_exitcode(status)}\n".encode())
+                conn.close()
+
+
+if __name__ == "__main__":
+    serve(json.loads(sys.argv[1]))

@@ -1,0 +1,126 @@
+"""Kernels forked from a worker's fork server: fast, and still one clean sandbox each.
+
+One grading run with a single worker, so consecutive submissions get kernels from
+the same fork server: the first plants a process and files, the next ones report
+what they can see. Needs the sandbox (bubblewrap, root): CI installs it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell
+
+from autograder.sandbox import unavailable_reason
+from tests.conftest import invoker
+from tests.factory import course_config, make_repo, save, write_config
+from tests.test_hostile import RIGHT_AREA, source, submission
+
+pytestmark = pytest.mark.skipif(
+    unavailable_reason() is not None and not os.environ.get("CI"),
+    reason=f"sandbox unavailable: {unavailable_reason()}",
+)
+
+MARK = "OBSERVED"
+PLANT = """
+import os, time
+if os.fork() == 0:
+    os.setsid()
+    time.sleep(300)
+    os._exit(0)
+for folder in ("/tmp", "/home/student", "/dev/shm"):
+    open(os.path.join(folder, "planted"), "w").write("x")
+"""
+OBSERVE = f"""
+import json, os, sys
+obs = {{"argv0": open("/proc/self/cmdline").read().split("\\0")[1]}}
+obs["numpy_preloaded"] = "numpy" in sys.modules
+import numpy
+me, uid = os.getpid(), os.getuid()
+others = []
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        status = open(f"/proc/{{pid}}/status").read()
+    except OSError:
+        continue
+    if int(pid) != me and int(status.split("Uid:")[1].split()[0]) == uid:
+        others.append(pid)
+status = open("/proc/self/status").read()
+obs["others"] = others
+obs["caps"] = {{l.split(":")[0]: l.split()[1] for l in status.splitlines() if l.startswith("Cap")}}
+obs["no_new_privs"] = status.split("NoNewPrivs:")[1].split()[0]
+obs["ids"] = [os.getresuid(), os.getresgid(), os.getgroups()]
+obs["planted"] = [f for f in ("/tmp", "/home/student", "/dev/shm")
+                  if os.path.exists(os.path.join(f, "planted"))]
+obs["random"] = float(numpy.random.rand())
+print({MARK!r} + json.dumps(obs))
+"""
+
+
+@pytest.fixture(scope="module")
+def observed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    root = make_repo(tmp_path_factory.mktemp("forkserver") / "repo", notebook=source())
+    (root / "assignments/demo/source/a1/demo.ipynb").rename(
+        root / "assignments/demo/source/a1/circles.ipynb"
+    )
+    teacher = source()
+    teacher.cells[1].source = "import math\nimport numpy.random"  # preloaded by the server
+    save(teacher, root / "assignments/demo/source/a1/circles.ipynb")
+    config = course_config()
+    config["assignments"][0]["notebooks"] = [
+        {"file": "circles.ipynb", "points": {"test_area": 2, "test_double": 1}}
+    ]
+    config["assignments"][0]["limits"] = {"cell_timeout": 20, "max_processes": 64}
+    write_config(root, config)
+    folder = root.parent / "class"
+    save(submission(RIGHT_AREA, PLANT), folder / "a-plant" / "circles.ipynb")
+    for name in ("b-observe", "c-observe"):
+        notebook = submission(RIGHT_AREA)
+        notebook.cells.insert(0, new_code_cell(OBSERVE))
+        save(notebook, folder / name / "circles.ipynb")
+    result = invoker(root)("grade", "demo", "a1", str(folder), "--workers", "1")
+    assert result.exit_code == 0, result.output
+    found = {}
+    for name in ("b-observe", "c-observe"):
+        path = root / f"assignments/demo/autograded/{name}/a1/circles.ipynb"
+        text = "\n".join(
+            o.get("text", "")
+            for c in nbformat.read(Path(path), as_version=4).cells
+            if c.cell_type == "code"
+            for o in c.outputs
+        )
+        line = next(x for x in text.splitlines() if x.startswith(MARK))
+        found[name] = json.loads(line[len(MARK) :])
+    return found
+
+
+def test_kernels_are_forked_from_a_server_with_the_teachers_imports(observed: dict) -> None:
+    for seen in observed.values():
+        assert seen["argv0"] == "-c"  # the fork server's command line, not ipykernel_launcher
+        assert seen["numpy_preloaded"]
+
+
+def test_nothing_an_earlier_submission_started_is_still_running(observed: dict) -> None:
+    assert observed["b-observe"]["others"] == []
+
+
+def test_private_folders_are_emptied_between_submissions(observed: dict) -> None:
+    assert observed["b-observe"]["planted"] == []
+
+
+def test_forked_kernel_has_no_privileges(observed: dict) -> None:
+    for seen in observed.values():
+        (ruid, euid, suid), (rgid, egid, sgid), groups = seen["ids"]
+        assert ruid == euid == suid != 0
+        assert rgid == egid == sgid != 0
+        assert groups == []
+        assert set(seen["caps"].values()) == {"0000000000000000"}, seen["caps"]
+        assert seen["no_new_privs"] == "1"
+
+
+def test_each_kernel_draws_its_own_random_numbers(observed: dict) -> None:
+    assert observed["b-observe"]["random"] != observed["c-observe"]["random"]
