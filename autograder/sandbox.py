@@ -11,17 +11,22 @@ namespace. Timeouts interrupt it by message, which reaches Python, not bwrap.
 
 Launch chain: prlimit (memory, CPU time, processes, file size, core dumps) ->
 bwrap as root without a user namespace (so it can bind the Python installation
-wherever it lives; capabilities dropped) -> setpriv to the worker's uid (no
-groups, no capabilities) -> python -m ipykernel_launcher. RLIMIT_NPROC applies
-from the uid switch on, per worker uid.
+wherever it lives) -> then either setpriv to the worker's uid (no groups, no
+capabilities) -> python -m ipykernel_launcher (`wrap`), or, the usual way, the
+worker's fork server (`wrap_server`, see grading/forkserver.py), which keeps only
+the capabilities needed to start each kernel as that uid and forks one per
+submission. RLIMIT_NPROC applies from the uid switch on, per worker uid.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import shutil
+import signal
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,6 +69,33 @@ class Sandbox:
             folder.mkdir(parents=True, exist_ok=True)
             os.chown(folder, self.uid, self.uid)
             folder.chmod(0o700)
+
+    def kill_processes(self) -> None:
+        """SIGKILL every live process of this sandbox's uid, until none is left.
+
+        Run between submissions, before the grader touches the folders a kernel could
+        write: nothing a submission started may outlive it (to race the grader's file
+        operations with symlinks, or to meet the next submission's kernel).
+        """
+        for _ in range(1000):
+            alive = False
+            for status in Path("/proc").glob("[0-9]*/status"):
+                try:
+                    fields = dict(
+                        line.split(":", 1) for line in status.read_text().splitlines()[:12]
+                    )
+                except (OSError, ValueError):
+                    continue
+                if fields.get("State", "").strip()[:1] in ("Z", "X"):
+                    continue  # already dead, waiting to be reaped
+                if int(fields.get("Uid", "-1").split()[0]) == self.uid:
+                    alive = True
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(int(status.parent.name), signal.SIGKILL)
+            if not alive:
+                return
+            time.sleep(0.005)
+        raise AutograderError(f"processes of sandbox uid {self.uid} survive SIGKILL")
 
     def readonly_paths(self) -> list[str]:
         paths = {sys.base_prefix, sys.prefix, sys.exec_prefix}

@@ -96,11 +96,17 @@ def rss_sampler(stop: threading.Event, peaks: dict[int, tuple[str, int]]) -> Non
             except (OSError, UnicodeDecodeError):
                 continue
             procs[int(status.parent.name)] = (cmdline, ppid)
-        servers = {pid for pid, (cmd, _) in procs.items() if FORK_SERVER_MARK in cmd}
+        # The fork server and its kernels share its command line (so does bwrap, which
+        # starts it): Python processes with it are the server, their children kernels.
+        forked = {
+            pid
+            for pid, (cmd, _) in procs.items()
+            if FORK_SERVER_MARK in cmd and "python" in Path(cmd.split(" ")[0]).name
+        }
         for pid, (cmdline, ppid) in procs.items():
             proc = Path(f"/proc/{pid}")
-            if pid in servers:
-                role = "kernel" if ppid in servers else "fork server"
+            if pid in forked:
+                role = "kernel" if ppid in forked else "fork server"
                 size = _kib(proc / "smaps_rollup", "Pss:")
             elif "ipykernel_launcher" in cmdline and "setpriv" not in cmdline:
                 role, size = "kernel", _kib(proc / "smaps_rollup", "Pss:")

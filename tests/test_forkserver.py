@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -34,6 +37,10 @@ if os.fork() == 0:
     os._exit(0)
 for folder in ("/tmp", "/home/student", "/dev/shm"):
     open(os.path.join(folder, "planted"), "w").write("x")
+    os.makedirs(os.path.join(folder, "locked", "inner"))
+    open(os.path.join(folder, "locked", "inner", "planted"), "w").write("x")
+    os.chmod(os.path.join(folder, "locked", "inner"), 0)
+    os.chmod(os.path.join(folder, "locked"), 0)
 """
 OBSERVE = f"""
 import json, os, sys
@@ -54,8 +61,8 @@ obs["others"] = others
 obs["caps"] = {{l.split(":")[0]: l.split()[1] for l in status.splitlines() if l.startswith("Cap")}}
 obs["no_new_privs"] = status.split("NoNewPrivs:")[1].split()[0]
 obs["ids"] = [os.getresuid(), os.getresgid(), os.getgroups()]
-obs["planted"] = [f for f in ("/tmp", "/home/student", "/dev/shm")
-                  if os.path.exists(os.path.join(f, "planted"))]
+obs["planted"] = [os.path.join(f, name) for f in ("/tmp", "/home/student", "/dev/shm")
+                  for name in ("planted", "locked") if os.path.lexists(os.path.join(f, name))]
 obs["random"] = float(numpy.random.rand())
 print({MARK!r} + json.dumps(obs))
 """
@@ -124,3 +131,33 @@ def test_forked_kernel_has_no_privileges(observed: dict) -> None:
 
 def test_each_kernel_draws_its_own_random_numbers(observed: dict) -> None:
     assert observed["b-observe"]["random"] != observed["c-observe"]["random"]
+
+
+def test_grader_kills_every_process_of_the_sandbox_uid(tmp_path: Path) -> None:
+    from autograder.config import Limits
+    from autograder.sandbox import Sandbox
+
+    sandbox = Sandbox(61999, tmp_path / "work", tmp_path / "run", Limits())
+    # A process that detaches into its own session and forks, as leftovers would.
+    script = "import os, time\nos.setsid()\nos.fork()\ntime.sleep(300)"
+    drop = ["setpriv", "--reuid=61999", "--regid=61999", "--clear-groups"]
+    launcher = subprocess.Popen([*drop, sys.executable, "-c", script])
+
+    def alive() -> list[int]:
+        pids = []
+        for status in Path("/proc").glob("[0-9]*/status"):
+            try:
+                text = status.read_text()
+            except OSError:
+                continue
+            if "\tZ (zombie)" not in text and text.split("Uid:")[1].split()[0] == "61999":
+                pids.append(int(status.parent.name))
+        return pids
+
+    deadline = time.monotonic() + 10
+    while len(alive()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(alive()) == 2
+    sandbox.kill_processes()
+    assert alive() == []
+    launcher.wait(timeout=10)

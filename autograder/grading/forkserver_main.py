@@ -65,13 +65,19 @@ def empty(folder, keep):
         if any(k.startswith(entry.path + "/") for k in keep):
             empty(entry.path, keep)
             continue
-        try:
+        with contextlib.suppress(OSError):
             if entry.is_dir(follow_symlinks=False):
+                # Folders an earlier submission made unreadable are its uid's to open again.
+                os.chmod(entry.path, 0o700)
+                for root, dirs, _ in os.walk(entry.path):
+                    for name in dirs:
+                        path = os.path.join(root, name)
+                        if not os.path.islink(path):
+                            with contextlib.suppress(OSError):
+                                os.chmod(path, 0o700)
                 shutil.rmtree(entry.path, ignore_errors=True)
             else:
                 os.unlink(entry.path)
-        except OSError:
-            pass
 
 
 def become_kernel(settings, connection_file):

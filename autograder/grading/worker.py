@@ -263,6 +263,7 @@ class SandboxedExecute(BudgetedExecute):
                 if km is not None:
                     with contextlib.suppress(Exception):
                         run_sync(km.shutdown_kernel)(now=True)
+                st.sandbox.kill_processes()
                 copy_back(st, folder)
                 prestart(st)
         EVENTS.extend(summarise(self._guard.findings))
