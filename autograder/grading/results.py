@@ -62,7 +62,7 @@ class StudentResult:
 
 def save(db_url: str, assignment_id: str, result: StudentResult, digest: str = "") -> None:
     engine = db.engine(db_url)
-    metadata.create_all(engine)
+    db.create_missing_tables(metadata, engine)
     with engine.begin() as conn:
         conn.execute(
             delete(results_table).where(
@@ -87,7 +87,7 @@ def save(db_url: str, assignment_id: str, result: StudentResult, digest: str = "
 
 def _rows(db_url: str, assignment_id: str) -> list:
     engine = db.engine(db_url)
-    metadata.create_all(engine)
+    db.create_missing_tables(metadata, engine)
     with engine.connect() as conn:
         return conn.execute(
             select(results_table).where(results_table.c.assignment == assignment_id)
