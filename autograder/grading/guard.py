@@ -91,56 +91,55 @@ def __autograder_install(name):
             return True
         return owner.split(".")[0] != mod_name.split(".")[0]
 
-    def guard(check):
+    def guard():
         found = []
-        if check:
-            for cls, methods in classes.items():
-                for n, original in methods.items():
-                    if not same(cls.__dict__.get(n), original):
-                        found.append(f"{cls.__name__}.{n} (how cells run or results are reported)")
-                        setattr(cls, n, original)
-            for n, original in saved_instance.items():
-                current = vars(shell).get(n)
-                if not same(current, original):
-                    found.append(f"get_ipython().{n} (how cells run or report errors)")
-                    if original is None:
-                        delattr(shell, n)
-                    else:
-                        setattr(shell, n, original)
-            for k, (o, a) in lists.items():
-                if list(getattr(o, a)) != saved_lists[k]:
-                    found.append(f"IPython {k}")
-                    setattr(o, a, list(saved_lists[k]))
-            for k, v in shell.events.callbacks.items():
-                if v != saved_events.get(k, []):
-                    found.append(f"IPython '{k}' event callbacks")
-                    v[:] = saved_events.get(k, [])
-            for k, (o, a, original) in saved_hooks.items():
-                if not same(getattr(o, a), original):
-                    found.append(k)
-                    setattr(o, a, original)
-            current = vars(builtins)
-            for k, original in saved_builtins.items():
-                if not same(current.get(k), original):
-                    found.append(f"builtins.{k}")
-                    current[k] = original
-            loaded = sys.modules
-            for mod_name, (mod, keys, originals) in modules.items():
-                if loaded.get(mod_name, mod) is not mod:
-                    found.append(f"sys.modules[{mod_name!r}]")
-                    loaded[mod_name] = mod
-                space = vars(mod)
-                # Identity only, at C speed (an attribute's own __eq__ is the student's to
-                # write); the few modules with a difference get the slow look.
-                if not any(map(is_not, map(space.get, keys, originals), originals)):
+        for cls, methods in classes.items():
+            for n, original in methods.items():
+                if not same(cls.__dict__.get(n), original):
+                    found.append(f"{cls.__name__}.{n} (how cells run or results are reported)")
+                    setattr(cls, n, original)
+        for n, original in saved_instance.items():
+            current = vars(shell).get(n)
+            if not same(current, original):
+                found.append(f"get_ipython().{n} (how cells run or report errors)")
+                if original is None:
+                    delattr(shell, n)
+                else:
+                    setattr(shell, n, original)
+        for k, (o, a) in lists.items():
+            if list(getattr(o, a)) != saved_lists[k]:
+                found.append(f"IPython {k}")
+                setattr(o, a, list(saved_lists[k]))
+        for k, v in shell.events.callbacks.items():
+            if v != saved_events.get(k, []):
+                found.append(f"IPython '{k}' event callbacks")
+                v[:] = saved_events.get(k, [])
+        for k, (o, a, original) in saved_hooks.items():
+            if not same(getattr(o, a), original):
+                found.append(k)
+                setattr(o, a, original)
+        current = vars(builtins)
+        for k, original in saved_builtins.items():
+            if not same(current.get(k), original):
+                found.append(f"builtins.{k}")
+                current[k] = original
+        loaded = sys.modules
+        for mod_name, (mod, keys, originals) in modules.items():
+            if loaded.get(mod_name, mod) is not mod:
+                found.append(f"sys.modules[{mod_name!r}]")
+                loaded[mod_name] = mod
+            space = vars(mod)
+            # Identity only, at C speed (an attribute's own __eq__ is the student's to
+            # write); the few modules with a difference get the slow look.
+            if not any(map(is_not, map(space.get, keys, originals), originals)):
+                continue
+            for k, original in zip(keys, originals):
+                if not callable(original):
                     continue
-                for k, original in zip(keys, originals):
-                    if not callable(original):
-                        continue
-                    value = space.get(k, original)
-                    if not same(value, original) and foreign(value, mod_name):
-                        found.append(f"{mod_name}.{k}")
-                        space[k] = original
+                value = space.get(k, original)
+                if not same(value, original) and foreign(value, mod_name):
+                    found.append(f"{mod_name}.{k}")
+                    space[k] = original
         remember_new_modules()
         return json.dumps(sorted(set(found)))
 
@@ -167,8 +166,9 @@ class Guard:
     def install_code(self) -> str:
         return GUARD_TEMPLATE.replace("{name!r}", repr(self.name))
 
-    def call_code(self, check: bool) -> str:
-        return f"{self.name}({check!r})"
+    @property
+    def call_code(self) -> str:
+        return f"{self.name}()"
 
     def record(self, reply: dict[str, Any]) -> None:
         """Read the guard's answer (a JSON list, returned as a Python string's repr)."""

@@ -1,13 +1,15 @@
 """Grading workers: long-lived processes, each grading one submission at a time.
 
 A worker process imports nbgrader once, claims a sandbox uid of its own for its
-lifetime, and keeps the next kernel booting while it finishes the current
-submission, so a submission never waits for Python to start. The same function,
+lifetime, runs a fork server in its sandbox (grading/forkserver.py) and keeps
+the next kernel started while it finishes the current submission, so a
+submission never waits for Python to start. The same function,
 `grade_job`, runs in a local process pool or as a Dask task: everything a job
 needs travels in the job, and the worker's state is created on first use.
 
-The nbgrader pipeline is unchanged (OverwriteCells, SaveAutoGrades, late
-penalties: the gradebook stays the record); only its Execute step is replaced by
+The nbgrader pipeline is kept (OverwriteCells, SaveAutoGrades, late penalties:
+the gradebook stays the record; nbgrader_setup and grading/db say what is tuned);
+its Execute step is replaced by
 `SandboxedExecute`, which runs the notebook in the worker's sandbox and decides
 what "ran" means from the kernel's replies, not from what the notebook printed.
 """
@@ -227,7 +229,7 @@ class SandboxedExecute(BudgetedExecute):
                     await self._silent(self._guard.install_code)
                     self._guard.installed = True
                 if is_test_cell(cell):
-                    reply = await self._silent("pass", {"guard": self._guard.call_code(True)})
+                    reply = await self._silent("pass", {"guard": self._guard.call_code})
                     self._guard.record(reply or {})
             except (DeadKernelError, TimeoutError, RuntimeError):
                 pass  # the cell itself will report the dead or stuck kernel
