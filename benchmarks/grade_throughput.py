@@ -110,7 +110,7 @@ def rss_sampler(stop: threading.Event, peaks: dict[int, tuple[str, int]]) -> Non
                 size = _kib(proc / "smaps_rollup", "Pss:")
             elif "ipykernel_launcher" in cmdline and "setpriv" not in cmdline:
                 role, size = "kernel", _kib(proc / "smaps_rollup", "Pss:")
-            elif "multiprocessing" in cmdline and "spawn" in cmdline:
+            elif "spawn_main" in cmdline:  # a pool worker, not multiprocessing's tracker
                 role, size = "worker", _kib(proc / "status", "VmRSS:")
             else:
                 continue
