@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterator
 
 from autograder.errors import AutograderError
-from autograder.grading.worker import Job, grade_job
+from autograder.grading.worker import Job, grade_job, outcomes
 
 
 def run_on_cluster(address: str, jobs: list[Job]) -> Iterator[tuple[Job, object]]:
@@ -35,9 +35,4 @@ def run_on_cluster(address: str, jobs: list[Job]) -> Iterator[tuple[Job, object]
             ): job
             for job in jobs
         }
-        for future in as_completed(futures):
-            job = futures[future]
-            try:
-                yield job, future.result()
-            except Exception as exc:
-                yield job, exc
+        yield from outcomes(futures, as_completed)

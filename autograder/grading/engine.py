@@ -241,10 +241,4 @@ def grade_all(
 def _run_locally(jobs: list[Job], workers: int) -> Iterator[tuple[Job, object]]:
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
-        futures = {pool.submit(grade_job, job): job for job in jobs}
-        for future in as_completed(futures):
-            job = futures[future]
-            try:
-                yield job, future.result()
-            except Exception as exc:
-                yield job, exc
+        yield from worker.outcomes({pool.submit(grade_job, job): job for job in jobs}, as_completed)

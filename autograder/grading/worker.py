@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -325,6 +326,19 @@ def enforce_verdicts(nb: NotebookNode, replies: dict[int, str]) -> None:
                 traceback=[f"TestNotRun: {reason}"],
             )
         )
+
+
+def outcomes(
+    futures: dict[Any, Job], completed: Callable[[Iterable[Any]], Iterable[Any]]
+) -> Iterator[tuple[Job, object]]:
+    """(job, result or the exception it raised) as each future finishes, whichever
+    executor ran it (`completed` is that executor's `as_completed`)."""
+    for future in completed(futures):
+        job = futures[future]
+        try:
+            yield job, future.result()
+        except Exception as exc:
+            yield job, exc
 
 
 def grade_job(job: Job) -> Any:
