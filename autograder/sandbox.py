@@ -72,6 +72,14 @@ class Sandbox:
             folder.mkdir(parents=True, exist_ok=True)
             os.chown(folder, self.uid, self.uid)
             folder.chmod(0o700)
+        # Sockets of kernels an earlier worker with this uid left running when it ended.
+        # jupyter_client names a kernel's sockets by the first free numbers, testing
+        # them one by one: left to pile up, they slow every kernel start.
+        for entry in self.runtime.iterdir():
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
 
     def kill_processes(self) -> None:
         """SIGKILL every live process of this sandbox's uid, until none is left.

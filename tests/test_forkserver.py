@@ -161,3 +161,17 @@ def test_grader_kills_every_process_of_the_sandbox_uid(tmp_path: Path) -> None:
     sandbox.kill_processes()
     assert alive() == []
     launcher.wait(timeout=10)
+
+
+def test_a_new_worker_removes_the_sockets_an_earlier_one_left(tmp_path: Path) -> None:
+    """jupyter_client tests socket names one by one: a pile of stale ones slows each start."""
+    from autograder.config import Limits
+    from autograder.sandbox import Sandbox
+
+    sandbox = Sandbox(61999, tmp_path / "work", tmp_path / "run", Limits())
+    sandbox.runtime.mkdir()
+    for n in range(1, 6):
+        (sandbox.runtime / f"kernel-{n}").touch()
+    (sandbox.runtime / "kernel.json").write_text("{}")
+    sandbox.prepare()
+    assert list(sandbox.runtime.iterdir()) == []
