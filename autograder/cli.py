@@ -18,7 +18,6 @@ from rich.table import Table
 from autograder import book as book_mod
 from autograder.config import Course, load_all, load_course
 from autograder.errors import AutograderError
-from autograder.nbgrader_setup import write_config_file
 from autograder.paths import Repo
 
 out = Console(soft_wrap=True)
@@ -37,6 +36,8 @@ class Context:
         return self._repo
 
     def db_url(self, course: Course, db: str | None) -> str:
+        from autograder.nbgrader_setup import write_config_file  # nbgrader: 1 s to import
+
         url = db or self.repo.default_db_url(course.id)
         write_config_file(self.repo, course, url)
         return url
@@ -154,6 +155,9 @@ def grade(
     Submissions already recorded with the same files and assignment are skipped, so an
     interrupted run can simply be started again; --force regrades them.
     """
+    from autograder.grading import pool
+
+    pool.start()  # the grading workers' imports, on another core, while ours load
     from autograder.grading.collect import discover, opened
     from autograder.grading.engine import GradingContext, grade_all
     from autograder.sandbox import require

@@ -10,11 +10,10 @@ for that student and never stops the others.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import multiprocessing
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,8 +23,10 @@ from autograder.config import Assignment, Course
 from autograder.errors import SubmissionError
 from autograder.grading import results, worker
 from autograder.grading.collect import Submission, stage
+from autograder.grading.forkserver import assignment_imports
+from autograder.grading.pool import Pool
 from autograder.grading.repair import compare_structure
-from autograder.grading.worker import Job, grade_job
+from autograder.grading.worker import Job
 from autograder.nbgrader_setup import NBGRADER_LOCK, make_api, nbgrader_problem
 from autograder.notebooks import first_error, nbgrader_meta, read_notebook
 from autograder.release import generate_release
@@ -206,39 +207,44 @@ def grade_all(
 ) -> list[results.StudentResult]:
     """Grade every submission not yet recorded with the same inputs; return all results."""
     os.environ.update(THREAD_ENV)
-    generate_release(ctx.course, ctx.assignment, ctx.course_root, ctx.db_url)
     done: list[results.StudentResult] = []
 
     def skipped(result: results.StudentResult) -> None:
         done.append(result)
         on_skip(result)
 
-    jobs = list(_jobs(ctx, submissions, sandboxed, force, skipped))
-    if not jobs:
-        return done
-    if scheduler:
-        from autograder.grading.cluster import run_on_cluster
-
-        outcomes = run_on_cluster(scheduler, jobs)
-    else:
-        outcomes = _run_locally(jobs, workers or os.cpu_count() or 1)
-    for job, result in outcomes:
-        if isinstance(result, BaseException):  # the worker itself failed: record, go on
-            result = results.StudentResult(
-                job.student,
-                results.ERROR,
-                0.0,
-                ctx.assignment.max_score,
-                0.0,
-                [*job.notes, f"grading failed: {type(result).__name__}: {result}"],
+    with contextlib.ExitStack() as stack:
+        local = None
+        if not scheduler and submissions:
+            # Started first: the workers warm up while the release and staging are done.
+            local = stack.enter_context(
+                Pool(
+                    min(workers or os.cpu_count() or 1, len(submissions)),
+                    ctx.assignment.limits if sandboxed else None,
+                    assignment_imports(ctx.source_dir) if sandboxed else (),
+                )
             )
-            results.save(ctx.db_url, ctx.assignment.id, result, "")
-        done.append(result)
-        on_done(result)
+        generate_release(ctx.course, ctx.assignment, ctx.course_root, ctx.db_url)
+        jobs = list(_jobs(ctx, submissions, sandboxed, force, skipped))
+        if not jobs:
+            return done
+        if local is None:
+            from autograder.grading.cluster import run_on_cluster
+
+            outcomes = run_on_cluster(scheduler or "", jobs)
+        else:
+            outcomes = local.run(jobs)
+        for job, result in outcomes:
+            if isinstance(result, BaseException):  # the worker itself failed: record, go on
+                result = results.StudentResult(
+                    job.student,
+                    results.ERROR,
+                    0.0,
+                    ctx.assignment.max_score,
+                    0.0,
+                    [*job.notes, f"grading failed: {type(result).__name__}: {result}"],
+                )
+                results.save(ctx.db_url, ctx.assignment.id, result, "")
+            done.append(result)
+            on_done(result)
     return done
-
-
-def _run_locally(jobs: list[Job], workers: int) -> Iterator[tuple[Job, object]]:
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
-        yield from worker.outcomes({pool.submit(grade_job, job): job for job in jobs}, as_completed)

@@ -146,6 +146,21 @@ def prestart(st: WorkerState) -> None:
     st.kernels_started += 1
 
 
+def warm_up(env: dict[str, str], limits: Limits | None, preload: tuple[str, ...]) -> None:
+    """A pool worker's first act: take on the coordinator's environment, then start the
+    sandbox, fork server and first kernel for the run's assignment (limits None: the
+    run is unsandboxed). Never raises: a failure here would break the whole pool,
+    while the first job meets the same problem and records it for its student."""
+    os.environ.clear()
+    os.environ.update(env)
+    if limits is None:
+        return
+    with contextlib.suppress(Exception):
+        st = state(limits, preload)
+        if st.warm is None:
+            prestart(st)
+
+
 def take_kernel(st: WorkerState) -> SandboxedKernelManager:
     if st.warm is None or not run_sync(st.warm.is_alive)():
         _discard_warm(st)
