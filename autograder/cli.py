@@ -157,7 +157,8 @@ def grade(
     """
     from autograder.grading import pool
 
-    pool.start()  # the grading workers' imports, on another core, while ours load
+    if scheduler is None:
+        pool.start()  # the local workers' imports, on another core, while ours load
     from autograder.grading.collect import discover, opened
     from autograder.grading.engine import GradingContext, grade_all
     from autograder.sandbox import require

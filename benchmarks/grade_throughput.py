@@ -92,6 +92,7 @@ def rss_sampler(stop: threading.Event, peaks: dict[tuple[int, str], int]) -> Non
     copy-on-write, so their proportional share (PSS) is what the machine really
     spends; workers also get their resident set (RSS), an upper bound.
     """
+    seen: dict[int, tuple[str, int]] = {}
     while not stop.is_set():
         procs = {}
         for status in Path("/proc").glob("[0-9]*/status"):
@@ -116,7 +117,9 @@ def rss_sampler(stop: threading.Event, peaks: dict[tuple[int, str], int]) -> Non
                 sizes = {role: _kib(proc / "smaps_rollup", "Pss:")}
             elif "ipykernel_launcher" in cmdline and "setpriv" not in cmdline:
                 sizes = {"kernel": _kib(proc / "smaps_rollup", "Pss:")}
-            elif pid in pool and ppid in pool:  # a pool worker (its parent: the pool's server)
+            elif pid in pool and ppid in pool and (cmdline, ppid) == seen.get(pid):
+                # A pool worker (its parent: the pool's server), seen twice: not a worker's
+                # fork caught between fork and exec as it starts a subprocess.
                 sizes = {
                     "worker": _kib(proc / "status", "VmRSS:"),
                     "worker pss": _kib(proc / "smaps_rollup", "Pss:"),
@@ -125,6 +128,7 @@ def rss_sampler(stop: threading.Event, peaks: dict[tuple[int, str], int]) -> Non
                 continue
             for role, size in sizes.items():
                 peaks[pid, role] = max(size, peaks.get((pid, role), 0))
+        seen = procs
         time.sleep(0.2)
 
 

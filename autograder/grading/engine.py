@@ -228,11 +228,12 @@ def grade_all(
         jobs = list(_jobs(ctx, submissions, sandboxed, force, skipped))
         if not jobs:
             return done
-        if local is None:
+        if scheduler:
             from autograder.grading.cluster import run_on_cluster
 
-            outcomes = run_on_cluster(scheduler or "", jobs)
+            outcomes = run_on_cluster(scheduler, jobs)
         else:
+            assert local is not None  # there are jobs, so there were submissions
             outcomes = local.run(jobs)
         for job, result in outcomes:
             if isinstance(result, BaseException):  # the worker itself failed: record, go on
