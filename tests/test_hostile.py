@@ -103,6 +103,12 @@ HOSTILE = {
     # name: (area code, extra cell, expected score out of 3)
     "right": (RIGHT_AREA, None, 3),
     "patch_module": (WRONG_AREA, "import math\nmath.isclose = lambda *a, **k: True", 1),
+    # The cell ends in an error, so its reply carries no guard check: one of its own runs.
+    "patch_then_raise": (
+        WRONG_AREA,
+        "import math\nmath.isclose = lambda *a, **k: True\nraise RuntimeError('no check')",
+        1,
+    ),
     "silence_errors": (
         WRONG_AREA,
         "import IPython.core.interactiveshell as s\n"
@@ -257,7 +263,8 @@ def test_score_is_what_the_real_answers_earn(run: dict, student: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "student", ["patch_module", "silence_errors", "ast_transformer", "forge_replies"]
+    "student",
+    ["patch_module", "patch_then_raise", "silence_errors", "ast_transformer", "forge_replies"],
 )
 def test_tampering_is_reported(run: dict, student: str) -> None:
     record = run["records"][student]

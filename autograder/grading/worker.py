@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import os
 import shutil
 import subprocess
@@ -239,23 +240,52 @@ class SandboxedExecute(BudgetedExecute):
     async def async_execute_cell(
         self, cell: NotebookNode, cell_index: int, *args: Any, **kwargs: Any
     ) -> NotebookNode:
-        if cell.cell_type == "code":
-            try:
-                if not self._guard.installed:
-                    await self._silent(self._guard.install_code)
-                    self._guard.installed = True
-                if is_test_cell(cell):
-                    reply = await self._silent("pass", {"guard": self._guard.call_code})
-                    self._guard.record(reply or {})
-            except (DeadKernelError, TimeoutError, RuntimeError):
-                pass  # the cell itself will report the dead or stuck kernel
-        return await super().async_execute_cell(cell, cell_index, *args, **kwargs)
+        if not self._runs(cell):
+            return await super().async_execute_cell(cell, cell_index, *args, **kwargs)
+        try:
+            if not self._guard.installed:
+                await self._silent(self._guard.install_code)
+                self._guard.installed = True
+            if is_test_cell(cell) and self._checked_for != cell_index:
+                reply = await self._silent("pass", {"guard": self._guard.call_code})
+                self._guard.record(reply or {})
+        except (DeadKernelError, TimeoutError, RuntimeError):
+            pass  # the cell itself will report the dead or stuck kernel
+        # If the next cell to run is a test, this cell's request also asks for the guard's
+        # check, which the kernel evaluates once this cell's code is done: no request of
+        # its own. The kernel evaluates it only after an "ok"; otherwise the check above runs.
+        following = next(
+            (k for k in range(cell_index + 1, len(self.nb.cells)) if self._runs(self.nb.cells[k])),
+            None,
+        )
+        if following is None or not is_test_cell(self.nb.cells[following]):
+            return await super().async_execute_cell(cell, cell_index, *args, **kwargs)
+        self._check_next = following
+        self.kc.execute = functools.partial(  # type: ignore[method-assign]
+            type(self.kc).execute, self.kc, user_expressions={"guard": self._guard.call_code}
+        )
+        try:
+            return await super().async_execute_cell(cell, cell_index, *args, **kwargs)
+        finally:
+            del self.kc.execute
+            self._check_next = None
+
+    def _runs(self, cell: NotebookNode) -> bool:
+        """Whether nbclient sends this cell to the kernel."""
+        return (
+            cell.cell_type == "code"
+            and bool(cell.source.strip())
+            and self.skip_cells_with_tag not in cell.metadata.get("tags", [])
+        )
 
     # nbclient binds the synchronous wrapper to its own coroutine at class level.
     execute_cell = run_sync(async_execute_cell)
 
     def preprocess(self, nb: NotebookNode, resources: Any = None, **kwargs: Any) -> Any:
         self._guard = Guard()
+        self._checked_for: int | None = None
+        """The test cell the guard has checked for, at the end of the cell before it."""
+        self._check_next: int | None = None
         self._replies = {}
         self._output_bytes = 0
         self._output_capped = False
@@ -291,7 +321,11 @@ class SandboxedExecute(BudgetedExecute):
     def on_cell_executed(self, **kwargs: Any) -> None:
         super().on_cell_executed(**kwargs)
         reply = kwargs.get("execute_reply") or {}
-        self._replies[kwargs["cell_index"]] = reply.get("content", {}).get("status", "missing")
+        content = reply.get("content", {})
+        self._replies[kwargs["cell_index"]] = content.get("status", "missing")
+        if self._check_next is not None and "guard" in content.get("user_expressions", {}):
+            self._guard.record(reply)
+            self._checked_for = self._check_next
 
     def output(self, outs: list, msg: dict, display_id: str | None, cell_index: int) -> Any:
         content = msg.get("content", {})
