@@ -1,0 +1,55 @@
+"""The fork server's savings on IPython's per-cell work change nothing a notebook sees.
+
+Each check runs in a fresh Python, since the savings patch IPython's shell class.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+
+def run_in_spared_shell(body: str) -> str:
+    script = textwrap.dedent(
+        """
+        from autograder.grading.forkserver_main import spare_the_shell_work_grading_discards
+        spare_the_shell_work_grading_discards()
+        from IPython.core.interactiveshell import InteractiveShell
+        shell = InteractiveShell.instance()
+        """
+    ) + textwrap.dedent(body)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_magics_and_a_transformer_added_between_cells_still_apply() -> None:
+    out = run_in_spared_shell(
+        """
+        shell.run_cell("%env AUTOGRADER_MARK=on")
+        shell.run_cell("value = SEVEN", store_history=True)  # a NameError, before ...
+        shell.user_expressions(  # (no cell between: nothing else is transformed)
+            {"added": "get_ipython().input_transformers_post.append("
+             "lambda lines: [line.replace('SEVEN', '7') for line in lines])"}
+        )
+        shell.run_cell("value = SEVEN", store_history=True)  # ... and after the transformer
+        import os
+        print("RESULT", os.environ.get("AUTOGRADER_MARK"), shell.user_ns.get("value"))
+        """
+    )
+    assert "RESULT on 7" in out
+
+
+def test_errors_still_show_ipythons_traceback() -> None:
+    out = run_in_spared_shell(
+        """
+        shell.run_cell("%colors nocolor")
+        result = shell.run_cell("def f():\\n    return 1 / 0\\nf()", store_history=True)
+        print("RESULT", type(result.error_in_exec).__name__)
+        """
+    )
+    assert "RESULT ZeroDivisionError" in out
+    assert "----> 3 f()" in out  # IPython's own format, with the failing line marked
