@@ -3,7 +3,8 @@
 The coordinator stages every submission into nbgrader's `submitted/` folder, skips
 those already recorded with the same inputs (so a killed run resumes where it
 stopped), and hands the rest to long-lived workers (`worker.grade_job`): a local
-process pool by default, or a Dask cluster. A worker autogrades with nbgrader,
+process pool by default (grading/pool.py, started before the release is made), or
+a Dask cluster. A worker autogrades with nbgrader,
 inside the sandbox, and records the result; one submission's failure is recorded
 for that student and never stops the others.
 """

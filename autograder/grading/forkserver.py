@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
 import json
 import subprocess
 import sys
@@ -50,11 +51,22 @@ NOT_PRELOADED = ("matplotlib", "seaborn", "pylab", "IPython", "ipykernel")
 
 
 def assignment_imports(source_dir: Path) -> tuple[str, ...]:
-    """Top-level modules the teacher's notebooks import, to load before the fork."""
+    """Top-level modules the teacher's notebooks import, to load before the fork.
+
+    Asked once per submission: parsed again only when a notebook changed."""
+    stamps = tuple(
+        (path.name, path.stat().st_mtime_ns, path.stat().st_size)
+        for path in sorted(source_dir.glob("*.ipynb"))
+    )
+    return _parsed_imports(source_dir, stamps)
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed_imports(source_dir: Path, stamps: tuple[tuple[str, int, int], ...]) -> tuple[str, ...]:
     names: set[str] = set()
-    for path in sorted(source_dir.glob("*.ipynb")):
+    for name, _, _ in stamps:
         try:
-            notebook = nbformat.read(path, as_version=4)
+            notebook = nbformat.read(source_dir / name, as_version=4)
         except Exception:  # grading reports unreadable sources; preloading is only a speed-up
             continue
         for cell in notebook.cells:

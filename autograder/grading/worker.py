@@ -5,7 +5,8 @@ lifetime, runs a fork server in its sandbox (grading/forkserver.py) and keeps
 the next kernel started while it finishes the current submission, so a
 submission never waits for Python to start. The same function,
 `grade_job`, runs in a local process pool or as a Dask task: everything a job
-needs travels in the job, and the worker's state is created on first use.
+needs travels in the job, and the worker's state is created on first use (a
+local pool creates it ahead of the first job: `warm_up`, grading/pool.py).
 
 The nbgrader pipeline is kept (OverwriteCells, SaveAutoGrades, late penalties:
 the gradebook stays the record; nbgrader_setup and grading/db say what is tuned);
