@@ -56,6 +56,15 @@ def unavailable_reason() -> str | None:
     return None
 
 
+def empty_folder(folder: Path) -> None:
+    """Remove everything in folder, never following a link out of it."""
+    for entry in folder.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
 @dataclass(frozen=True)
 class Sandbox:
     """Where one worker's kernels run, and under which limits."""
@@ -75,11 +84,7 @@ class Sandbox:
         # Sockets of kernels an earlier worker with this uid left running when it ended.
         # jupyter_client names a kernel's sockets by the first free numbers, testing
         # them one by one: left to pile up, they slow every kernel start.
-        for entry in self.runtime.iterdir():
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry)
-            else:
-                entry.unlink()
+        empty_folder(self.runtime)
 
     def kill_processes(self) -> None:
         """SIGKILL every live process of this sandbox's uid, until none is left.

@@ -54,10 +54,8 @@ def assignment_imports(source_dir: Path) -> tuple[str, ...]:
     """Top-level modules the teacher's notebooks import, to load before the fork.
 
     Asked once per submission: parsed again only when a notebook changed."""
-    stamps = tuple(
-        (path.name, path.stat().st_mtime_ns, path.stat().st_size)
-        for path in sorted(source_dir.glob("*.ipynb"))
-    )
+    stats = [(path.name, path.stat()) for path in sorted(source_dir.glob("*.ipynb"))]
+    stamps = tuple((name, stat.st_mtime_ns, stat.st_size) for name, stat in stats)
     return _parsed_imports(source_dir, stamps)
 
 

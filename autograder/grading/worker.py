@@ -40,7 +40,7 @@ from autograder.grading.execute import BudgetedExecute
 from autograder.grading.forkserver import ForkServer
 from autograder.grading.guard import Guard, is_test_cell, summarise
 from autograder.notebooks import nbgrader_meta
-from autograder.sandbox import Sandbox, SandboxedKernelManager
+from autograder.sandbox import Sandbox, SandboxedKernelManager, empty_folder
 
 UID_BASE = 61000
 UID_COUNT = 2000
@@ -171,18 +171,10 @@ def take_kernel(st: WorkerState) -> SandboxedKernelManager:
     return km
 
 
-def _clear(folder: Path) -> None:
-    for entry in folder.iterdir():
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry)
-        else:
-            entry.unlink()
-
-
 def fill_scratch(st: WorkerState, source: Path) -> None:
     """The kernel's working copy: the assignment's files, owned by the sandbox uid."""
     scratch = st.sandbox.scratch
-    _clear(scratch)
+    empty_folder(scratch)
     for item in source.iterdir():
         if item.suffix == ".ipynb" or item.name == "timestamp.txt" or item.is_symlink():
             continue
@@ -217,7 +209,7 @@ def copy_back(st: WorkerState, target: Path) -> list[str]:
         budget -= size
         (target / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target / rel, follow_symlinks=False)
-    _clear(scratch)
+    empty_folder(scratch)
     return skipped
 
 
