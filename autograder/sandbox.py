@@ -20,6 +20,7 @@ submission. RLIMIT_NPROC applies from the uid switch on, per worker uid.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import platform
@@ -27,13 +28,18 @@ import shutil
 import signal
 import sys
 import time
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from queue import Empty
+from typing import Any
 
 from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.provisioning import LocalProvisioner
 from traitlets import DottedObjectName, Type
 
 from autograder.config import Limits
@@ -273,18 +279,39 @@ class PromptKernelClient(AsyncKernelClient):
                 raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
 
 
+class ForkedProvisioner(LocalProvisioner):  # type: ignore[misc]
+    """jupyter_client's local provisioner, for a kernel started by a call instead of a
+    command: the kernel manager's `fork`, which returns a process-like handle
+    (grading/forkserver.ForkedKernel). Signals reach the kernel through the handle,
+    never a host process group: the kernel's pid is the sandbox's, not the host's."""
+
+    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
+        km = self.parent
+        self.process = km.fork(km.connection_file)
+        self.pid = self.process.pid
+        self.pgid = None
+        self.cwd = kwargs.get("cwd")
+        return self.connection_info
+
+    async def wait(self) -> int | None:
+        # The local provisioner looks every 0.1 s; a grader waits for a kernel per submission.
+        while await self.poll() is None:
+            await asyncio.sleep(0.005)
+        return await super().wait()
+
+
 class SandboxedKernelManager(AsyncKernelManager):
     """A Python kernel launched inside a Sandbox, reachable over IPC.
 
-    `launcher`, when given, is a command that starts the kernel inside the sandbox by
-    itself (the fork server's relay); otherwise the kernel is booted under `wrap`.
+    `fork`, when given, starts the kernel inside the sandbox by itself (the worker's
+    fork server) and returns a handle to it; otherwise the kernel is booted under `wrap`.
     """
 
     client_class = DottedObjectName("autograder.sandbox.PromptKernelClient")
     client_factory = Type(PromptKernelClient, klass=AsyncKernelClient)
 
     def __init__(
-        self, sandbox: Sandbox, launcher: list[str] | None = None, **kwargs: object
+        self, sandbox: Sandbox, fork: Callable[[str], Any] | None = None, **kwargs: object
     ) -> None:
         runtime = sandbox.runtime
         super().__init__(
@@ -294,10 +321,9 @@ class SandboxedKernelManager(AsyncKernelManager):
             **kwargs,
         )
         self.sandbox = sandbox
-        self.launcher = launcher
+        self.fork = fork
         self._kernel_spec = KernelSpec(
-            argv=launcher
-            or [
+            argv=[
                 sys.executable,
                 "-m",
                 "ipykernel_launcher",
@@ -309,6 +335,14 @@ class SandboxedKernelManager(AsyncKernelManager):
             language="python",
             interrupt_mode="message",
         )
+
+    async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
+        if self.fork is not None and self.provisioner is None:
+            self.kernel_id = self.kernel_id or str(uuid.uuid4())
+            self.provisioner = ForkedProvisioner(
+                kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self
+            )
+        return await super()._async_pre_start_kernel(**kw)
 
     async def _async_wait(self, pollinterval: float = 0.1) -> None:
         # jupyter_client checks every 0.1 s whether a killed kernel has gone; a grader
@@ -326,7 +360,7 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         command = super().format_kernel_cmd(extra_arguments)
-        return command if self.launcher else self.sandbox.wrap(command)
+        return command if self.fork else self.sandbox.wrap(command)
 
 
 def require(allow_unsandboxed: bool) -> bool:

@@ -175,3 +175,52 @@ def test_a_new_worker_removes_the_sockets_an_earlier_one_left(tmp_path: Path) ->
     (sandbox.runtime / "kernel.json").write_text("{}")
     sandbox.prepare()
     assert list(sandbox.runtime.iterdir()) == []
+
+
+def _sandbox_processes(uid: int) -> list[int]:
+    pids = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        if "\tZ (zombie)" not in text and text.split("Uid:")[1].split()[0] == str(uid):
+            pids.append(int(status.parent.name))
+    return pids
+
+
+def test_a_forked_kernel_reports_its_own_exit_and_dies_when_shut_down(tmp_path: Path) -> None:
+    """jupyter_client sees a forked kernel through a handle, not a process of its own."""
+    from jupyter_client.utils import run_sync
+
+    from autograder.config import Limits
+    from autograder.grading.forkserver import ForkServer
+    from autograder.sandbox import Sandbox, SandboxedKernelManager
+
+    sandbox = Sandbox(61998, tmp_path / "work", tmp_path / "run", Limits())
+    sandbox.prepare()
+    server = ForkServer(sandbox, ())
+    try:
+        exiting = SandboxedKernelManager(sandbox, fork=server.fork)
+        run_sync(exiting.start_kernel)()
+        client = exiting.client()
+        client.start_channels()
+        run_sync(client.wait_for_ready)(timeout=60)
+        client.execute("import os; os._exit(3)")
+        deadline = time.monotonic() + 10
+        while run_sync(exiting.is_alive)() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        client.stop_channels()
+        assert exiting.provisioner.process.returncode == 3
+
+        killed = SandboxedKernelManager(sandbox, fork=server.fork)
+        run_sync(killed.start_kernel)()
+        deadline = time.monotonic() + 10
+        while not _sandbox_processes(61998) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert _sandbox_processes(61998)
+        run_sync(killed.shutdown_kernel)(now=True)
+        assert not run_sync(killed.is_alive)()
+        assert _sandbox_processes(61998) == []
+    finally:
+        server.stop()

@@ -5,11 +5,12 @@ ipykernel and the assignment's imports loaded. Each kernel is then a fork of it,
 which saves most of the CPU a kernel costs to boot: on a 2-core grader that CPU
 is what limits how many submissions a minute can be graded.
 
-jupyter_client still manages each kernel as a process it launched: the launched
-process is a small relay (`RELAY`, standard library only) that asks the server
-for a kernel and lives exactly as long as that kernel. Killing the relay kills
-the kernel; the kernel's exit ends the relay. So `is_alive`, `shutdown_kernel`
-and `kill` keep their meaning, with no custom provisioner.
+jupyter_client manages each forked kernel through a `ForkedKernel`, a handle that
+behaves as the process it would otherwise have launched (sandbox.ForkedProvisioner):
+the handle's connection to the server is the kernel's life. The server reports the
+kernel's exit on it, forwards signals sent over it, and kills the kernel when it is
+shut. So `is_alive`, `shutdown_kernel` and `kill` keep their meaning without a
+process of the grader's own per kernel.
 """
 
 from __future__ import annotations
@@ -18,8 +19,11 @@ import ast
 import contextlib
 import functools
 import json
+import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -82,17 +86,89 @@ def _parsed_imports(source_dir: Path, stamps: tuple[tuple[str, int, int], ...]) 
     return tuple(sorted(n for n in names if n.split(".")[0] not in NOT_PRELOADED and n.isascii()))
 
 
-RELAY = """
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.connect(sys.argv[1])
-s.sendall(sys.argv[2].encode() + b"\\n")
-f = s.makefile("r")
-if not f.readline():
-    sys.exit("the fork server did not start a kernel")
-line = f.readline()
-sys.exit(int(line.split()[1]) if line.startswith("exit ") else 1)
-"""
+class ForkedKernel:
+    """A kernel the fork server forked, seen as a process (what jupyter_client's local
+    provisioner expects of one): its pid inside the sandbox, poll, wait, signals.
+
+    Protocol: the connection file's path and a newline go to the server, which answers
+    "<pid>\\n" once it has forked and "exit <status>\\n" when the kernel ends. A signal
+    number and a newline sent to the server are delivered to the kernel; shutting the
+    connection kills it."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, address: Path, connection_file: str, timeout: float = 60) -> None:
+        self.returncode: int | None = None
+        self._received = b""
+        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            self._sock.settimeout(timeout)
+            self._sock.connect(str(address))
+            self._sock.sendall(connection_file.encode() + b"\n")
+            while b"\n" not in self._received:
+                chunk = self._sock.recv(4096)
+                if not chunk:
+                    raise RuntimeError("the fork server did not start a kernel")
+                self._received += chunk
+        except BaseException:
+            self._sock.close()
+            raise
+        line, self._received = self._received.split(b"\n", 1)
+        self.pid = int(line)
+        self._sock.setblocking(False)
+        self._take_exit()
+
+    def _take_exit(self) -> None:
+        if b"\n" in self._received:
+            line = self._received.split(b"\n", 1)[0].decode()
+            self._end(int(line.split()[1]) if line.startswith("exit ") else -signal.SIGKILL)
+
+    def _end(self, status: int) -> None:
+        self.returncode = status
+        self._sock.close()
+
+    def poll(self) -> int | None:
+        while self.returncode is None:
+            try:
+                chunk = self._sock.recv(4096)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError:
+                chunk = b""
+            if not chunk:  # the server itself went away, and its kernels with it
+                self._end(-signal.SIGKILL)
+                break
+            self._received += chunk
+            self._take_exit()
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired("forked kernel", timeout or 0)
+            time.sleep(0.005)
+        assert self.returncode is not None
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if self.returncode is not None:
+            return
+        if signum == signal.SIGKILL:
+            self.kill()
+            return
+        try:
+            self._sock.sendall(f"{int(signum)}\n".encode())
+        except OSError:
+            self.kill()
+
+    def kill(self) -> None:
+        if self.returncode is None:
+            with contextlib.suppress(OSError):
+                self._sock.shutdown(socket.SHUT_WR)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
 
 
 class ForkServer:
@@ -143,8 +219,14 @@ class ForkServer:
             self.process.wait()
             self.process = None
 
-    def kernel_argv(self) -> list[str]:
-        """The command jupyter_client launches for a kernel: the relay to this server."""
+    def fork(self, connection_file: str) -> ForkedKernel:
+        """A new kernel for this connection file (the server is started again if it died)."""
         if not self.alive():
             self.start()
-        return [sys.executable, "-I", "-S", "-c", RELAY, str(self.address), "{connection_file}"]
+        try:
+            return ForkedKernel(self.address, connection_file)
+        except (OSError, RuntimeError):
+            if self.alive():
+                raise
+        self.start()
+        return ForkedKernel(self.address, connection_file)

@@ -14,10 +14,11 @@ directly started kernel), kills whatever an earlier submission left running unde
 that uid, empties the private temporary folders, and reseeds random generators so
 that it does not share its parent's stream.
 
-Protocol, one connection per kernel (from `forkserver.relay`): the client sends
-the connection file's path and a newline; the server answers "<pid>\\n" when the
-child is forked and "exit <status>\\n" when it ends, then closes. When the client
-goes away first, the child is killed: the client's life is the kernel's life.
+Protocol, one connection per kernel (from `forkserver.ForkedKernel`): the client
+sends the connection file's path and a newline; the server answers "<pid>\\n" when
+the child is forked and "exit <status>\\n" when it ends, then closes. A signal
+number and a newline from the client are delivered to the child; when the client
+shuts the connection (or says anything else), the child is killed.
 
 Runs as `python -c <this file> <settings as JSON>` inside the sandbox, where the autograder package
 is not mounted: standard library and the kernel's own packages only.
@@ -82,6 +83,10 @@ def empty(folder, keep):
 
 def become_kernel(settings, connection_file):
     """In the forked child: isolate from the server and earlier submissions, then serve."""
+    null = os.open(os.devnull, os.O_RDWR)  # not the server's pipe to the grader
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
     drop_privileges(settings["uid"])
     os.kill(-1, signal.SIGKILL)  # every process of this uid but this one: an earlier kernel's
     for folder in settings["private"]:
@@ -158,11 +163,21 @@ def serve(settings):
     listener.listen(8)
     selector = selectors.DefaultSelector()
     selector.register(listener, selectors.EVENT_READ)
+    # A child's exit wakes the loop at once, so its client hears of it without delay.
+    wake, woken = socket.socketpair()
+    for end in (wake, woken):
+        end.setblocking(False)
+    signal.set_wakeup_fd(woken.fileno(), warn_on_full_buffer=False)
+    signal.signal(signal.SIGCHLD, lambda signum, frame: None)
+    selector.register(wake, selectors.EVENT_READ)
     children = {}  # pid -> connection
     print("ready", flush=True)
     while True:
-        for key, _ in selector.select(timeout=0.05):
-            if key.fileobj is listener:
+        for key, _ in selector.select(timeout=1):
+            if key.fileobj is wake:
+                with contextlib.suppress(OSError):
+                    wake.recv(4096)
+            elif key.fileobj is listener:
                 conn, _ = listener.accept()
                 request = b""
                 while not request.endswith(b"\n"):
@@ -177,9 +192,11 @@ def serve(settings):
                 pid = os.fork()
                 if pid == 0:
                     try:  # nothing of the server's may reach student code
+                        signal.set_wakeup_fd(-1)
+                        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                         selector.close()
                         listener.close()
-                        for other in [conn, *children.values()]:
+                        for other in [conn, wake, woken, *children.values()]:
                             other.close()
                         become_kernel(settings, connection_file)
                     finally:
@@ -187,8 +204,19 @@ def serve(settings):
                 children[pid] = conn
                 selector.register(conn, selectors.EVENT_READ, pid)
                 conn.sendall(f"{pid}\n".encode())
-            else:  # the client went away (or spoke out of turn): the kernel goes too
+            else:
                 pid = key.data
+                try:
+                    message = key.fileobj.recv(64)
+                except OSError:
+                    message = b""
+                signums = message.split()
+                if message.endswith(b"\n") and all(n.isdigit() for n in signums):
+                    for signum in signums:  # a signal for the kernel
+                        with contextlib.suppress(OSError, ValueError):
+                            os.kill(pid, int(signum))
+                    continue
+                # The client went away (or spoke out of turn): the kernel goes too.
                 selector.unregister(key.fileobj)
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)

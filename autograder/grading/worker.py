@@ -37,7 +37,7 @@ from traitlets import Bool, List, Unicode
 
 from autograder.config import Assignment, Course, Limits
 from autograder.grading.execute import BudgetedExecute
-from autograder.grading.forkserver import ForkServer
+from autograder.grading.forkserver import ForkedKernel, ForkServer
 from autograder.grading.guard import Guard, is_test_cell, summarise
 from autograder.notebooks import nbgrader_meta
 from autograder.sandbox import Sandbox, SandboxedKernelManager, empty_folder
@@ -127,21 +127,24 @@ def _discard_warm(st: WorkerState) -> None:
         st.warm = None
 
 
-def _launcher(st: WorkerState) -> list[str] | None:
-    """The fork server's relay; None (boot a kernel the slow way) if the server fails."""
+def _fork(st: WorkerState) -> Callable[[str], ForkedKernel] | None:
+    """How to start a kernel from the fork server; None (boot one the slow way) if the
+    server fails to start."""
     if st.server is None:
         return None
     try:
-        return st.server.kernel_argv()
+        if not st.server.alive():
+            st.server.start()
     except (OSError, RuntimeError):
         st.server.stop()
         st.server = None
         return None
+    return st.server.fork
 
 
 def prestart(st: WorkerState) -> None:
     """Launch the next kernel now; it starts while the grader records this submission."""
-    km = SandboxedKernelManager(st.sandbox, launcher=_launcher(st))
+    km = SandboxedKernelManager(st.sandbox, fork=_fork(st))
     # What a kernel writes to its own stdout/stderr is not the teacher's to read.
     run_sync(km.start_kernel)(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     st.warm = km
