@@ -16,7 +16,11 @@ checkpoints its WAL journal) every time. So, for nbgrader and for our own table:
 
 SQLite gradebooks are written by several workers at once: each connection waits
 for locks instead of failing, and the journal is in WAL mode so readers do not
-block the writer.
+block the writer. Commits do not wait for the disk (synchronous = NORMAL, the
+setting SQLite recommends with WAL): a killed grader loses nothing it committed,
+and a power cut can only undo the last commits, never corrupt the gradebook; a
+run started again then regrades what was undone. nbgrader commits some twenty
+times per submission, and each wait for the disk cost 0.3 ms here.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ def _sqlite_for_concurrent_writers(dbapi_connection: object, record: object) -> 
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA busy_timeout = 60000")
         cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
 
