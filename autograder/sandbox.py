@@ -35,6 +35,7 @@ from pathlib import Path
 from queue import Empty
 from typing import Any
 
+import zmq
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.kernelspec import KernelSpec
@@ -48,6 +49,10 @@ from autograder.errors import AutograderError
 INSIDE_HOME = "/home/student"
 INSIDE_WORK = f"{INSIDE_HOME}/work"
 TOOLS = ("bwrap", "setpriv", "prlimit")
+# A kernel started ahead of need may not have made its sockets yet when the grader
+# connects. zmq then tries again only after 100 ms (and a socket left waiting holds up
+# closing its context as long); a forked kernel makes them within a few tens of ms.
+RECONNECT_MS = 5
 
 
 def unavailable_reason() -> str | None:
@@ -257,6 +262,10 @@ class PromptKernelClient(AsyncKernelClient):
     parent is the cell it runs, so strays need no flushing.
     """
 
+    def start_channels(self, *args: Any, **kwargs: Any) -> None:
+        self.context.setsockopt(zmq.RECONNECT_IVL, RECONNECT_MS)
+        super().start_channels(*args, **kwargs)
+
     async def wait_for_ready(self, timeout: float | None = None) -> None:
         deadline = time.monotonic() + (timeout if timeout is not None else float("inf"))
         while True:
@@ -343,6 +352,10 @@ class SandboxedKernelManager(AsyncKernelManager):
                 kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self
             )
         return await super()._async_pre_start_kernel(**kw)
+
+    def _connect_control_socket(self) -> None:
+        self.context.setsockopt(zmq.RECONNECT_IVL, RECONNECT_MS)
+        super()._connect_control_socket()
 
     async def _async_wait(self, pollinterval: float = 0.1) -> None:
         # jupyter_client checks every 0.1 s whether a killed kernel has gone; a grader
