@@ -6,6 +6,7 @@ are printed as one clear message and exit with status 2; no traceback.
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections import Counter
 from pathlib import Path
@@ -59,6 +60,20 @@ class FriendlyGroup(click.Group):
         except AutograderError as exc:
             err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
             sys.exit(2)
+
+
+def run() -> None:
+    """The `autograder` command: `main`, in a process of its own that ends with it.
+
+    While the interpreter shuts down it runs the cycle collector over the whole heap,
+    more than once: with nbgrader and Jupyter loaded, 0.2-0.3 s after every command.
+    The heap is frozen out of the collector's reach first; everything is still released
+    and closed as the modules are torn down, and only objects in reference cycles are
+    left to the operating system, as they would be at any process exit."""
+    try:
+        main()
+    finally:
+        gc.freeze()
 
 
 @click.group(cls=FriendlyGroup)

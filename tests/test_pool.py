@@ -34,3 +34,14 @@ def test_warm_up_failure_does_not_escape(
     monkeypatch.setattr(worker, "state", broken_sandbox)
     worker.warm_up({"A": "1"}, Limits(), ())
     assert environment == {"A": "1"}
+
+
+def test_workers_leave_the_fork_servers_imports_to_no_garbage_collection() -> None:
+    """Collections in a worker scan what grading makes, not nbgrader's million objects."""
+    import gc
+
+    from autograder.grading.pool import Pool
+
+    with Pool(1, None, ()) as pool:
+        frozen = pool._executor.submit(gc.get_freeze_count).result(timeout=120)
+    assert frozen > 100_000

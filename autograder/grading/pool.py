@@ -27,8 +27,8 @@ if TYPE_CHECKING:  # `start` must not wait for the imports it exists to overlap
     from autograder.config import Limits
     from autograder.grading.worker import Job
 
-# Imported once by the fork server; every worker is a fork of it.
-PRELOAD = ["__main__", "autograder.grading.engine"]
+# Imported once by the fork server, in this order; every worker is a fork of it.
+PRELOAD = ["__main__", "autograder.grading.engine", "autograder.grading.frozen_heap"]
 
 
 def _context() -> multiprocessing.context.BaseContext:
