@@ -53,3 +53,15 @@ def test_errors_still_show_ipythons_traceback() -> None:
     )
     assert "RESULT ZeroDivisionError" in out
     assert "----> 3 f()" in out  # IPython's own format, with the failing line marked
+
+
+def test_a_cell_that_awaits_at_top_level_still_runs_as_a_coroutine() -> None:
+    out = run_in_spared_shell(
+        """
+        import asyncio
+        shell.run_cell("import asyncio\\nvalue = await asyncio.sleep(0, result=7)")
+        shell.run_cell("plain = 8")
+        print("RESULT", shell.user_ns.get("value"), shell.user_ns.get("plain"))
+        """
+    )
+    assert "RESULT 7 8" in out

@@ -116,17 +116,30 @@ def warm_up_tracebacks():
 
 
 def spare_the_shell_work_grading_discards():
-    """Two costs IPython pays on every cell that a graded kernel gets nothing for.
+    """Costs IPython pays on every cell that a graded kernel gets nothing for.
 
     ipykernel transforms a cell's source (magics, !commands) and then hands the raw
     source to IPython's run_cell, which transforms it again, before any code of the
     cell runs: the second time returns the first result (measured: 16 ms per kernel).
     IPython formats each error twice: once for the output the grader reads, once more
     for its own history, which nobody reads here; that copy is now the standard
-    library's plain traceback (measured: 16 ms per failing kernel)."""
+    library's plain traceback (measured: 16 ms per failing kernel).
+    ipykernel and then run_cell each compile a cell once more only to learn whether it
+    awaits at top level, which needs `await`, `async for` or `async with`: a cell
+    without those words is not compiled for that."""
     import traceback
 
+    from IPython.core import interactiveshell
     from IPython.core.interactiveshell import InteractiveShell
+
+    should_be_async = interactiveshell._should_be_async
+
+    def _should_be_async(cell):
+        if cell.isascii() and "await" not in cell and "async" not in cell:
+            return False
+        return should_be_async(cell)
+
+    interactiveshell._should_be_async = _should_be_async
 
     transform = InteractiveShell.transform_cell
     last = {}
