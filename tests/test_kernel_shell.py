@@ -65,3 +65,20 @@ def test_a_cell_that_awaits_at_top_level_still_runs_as_a_coroutine() -> None:
         """
     )
     assert "RESULT 7 8" in out
+
+
+def test_the_guards_dict_versions_change_with_every_change_to_a_module() -> None:
+    import types
+
+    from autograder.grading.forkserver_main import dict_version_reader
+
+    version = dict_version_reader()
+    assert version is not None  # CPython 3.10-3.13 keep one: the guard's fast check is on
+    module = types.ModuleType("probe")
+    space = vars(module)
+    before = version(space)
+    module.allclose = print
+    patched = version(space)
+    assert version(space) == patched != before
+    vars(module)["allclose"] = len
+    assert version(space) != patched

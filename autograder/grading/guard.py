@@ -70,7 +70,22 @@ def __autograder_install(name):
     def same(a, b):
         return a is b or getattr(a, "__func__", a) is getattr(b, "__func__", b)
 
-    modules = {}
+    # Every module the fork server had loaded, pictured there once for all its kernels,
+    # and its reader of dict versions (forkserver_main.picture_modules): name -> (module,
+    # names, values, version of its namespace). This kernel's own start may have changed
+    # some since; no notebook code has run yet, so those are pictured again, as they are.
+    modules, version = vars(sys).pop("_autograder_modules", None) or ({}, None)
+
+    def unchanged(space, keys, originals, seen):
+        if version is not None:  # one word read, no attribute touched
+            return version(space) == seen
+        # Identity only, at C speed (an attribute's own __eq__ is the student's to write).
+        return len(space) == len(keys) and not any(
+            map(is_not, map(space.get, keys, originals), originals))
+
+    for mod_name, (mod, keys, originals, seen) in list(modules.items()):
+        if sys.modules.get(mod_name) is not mod or not unchanged(vars(mod), keys, originals, seen):
+            del modules[mod_name]
 
     def remember_new_modules():
         for mod_name, mod in list(sys.modules.items()):
@@ -81,7 +96,8 @@ def __autograder_install(name):
                 continue
             try:  # copied at C speed; only callables are judged when something differs
                 space = vars(mod)
-                modules[mod_name] = (mod, tuple(space), tuple(space.values()))
+                modules[mod_name] = (mod, tuple(space), tuple(space.values()),
+                                     version(space) if version is not None else None)
             except Exception:
                 pass
 
@@ -124,15 +140,14 @@ def __autograder_install(name):
                 found.append(f"builtins.{k}")
                 current[k] = original
         loaded = sys.modules
-        for mod_name, (mod, keys, originals) in modules.items():
+        for mod_name, (mod, keys, originals, seen) in modules.items():
             if loaded.get(mod_name, mod) is not mod:
                 found.append(f"sys.modules[{mod_name!r}]")
                 loaded[mod_name] = mod
             space = vars(mod)
-            # Identity only, at C speed (an attribute's own __eq__ is the student's to
-            # write); the few modules with a difference get the slow look.
-            if not any(map(is_not, map(space.get, keys, originals), originals)):
+            if unchanged(space, keys, originals, seen):
                 continue
+            # The few modules with a difference get the slow look.
             for k, original in zip(keys, originals):
                 if not callable(original):
                     continue
@@ -140,6 +155,8 @@ def __autograder_install(name):
                 if not same(value, original) and foreign(value, mod_name):
                     found.append(f"{mod_name}.{k}")
                     space[k] = original
+            if version is not None:  # judged as it is now: look again only if it changes
+                modules[mod_name] = (mod, keys, originals, version(space))
         remember_new_modules()
         return json.dumps(sorted(set(found)))
 
