@@ -76,15 +76,18 @@ def __autograder_install(name):
     # some since; no notebook code has run yet, so those are pictured again, as they are.
     modules, version = vars(sys).pop("_autograder_modules", None) or ({}, None)
 
-    def unchanged(space, keys, originals, seen):
-        if version is not None:  # one word read, no attribute touched
-            return version(space) == seen
+    def untouched(space, seen):  # one word read, no attribute touched
+        return version is not None and version(space) == seen
+
+    def same_values(space, keys, originals):
         # Identity only, at C speed (an attribute's own __eq__ is the student's to write).
         return len(space) == len(keys) and not any(
             map(is_not, map(space.get, keys, originals), originals))
 
     for mod_name, (mod, keys, originals, seen) in list(modules.items()):
-        if sys.modules.get(mod_name) is not mod or not unchanged(vars(mod), keys, originals, seen):
+        space = vars(mod)
+        if sys.modules.get(mod_name) is not mod or not (
+                untouched(space, seen) or same_values(space, keys, originals)):
             del modules[mod_name]
 
     def remember_new_modules():
@@ -145,16 +148,16 @@ def __autograder_install(name):
                 found.append(f"sys.modules[{mod_name!r}]")
                 loaded[mod_name] = mod
             space = vars(mod)
-            if unchanged(space, keys, originals, seen):
+            if untouched(space, seen):
                 continue
-            # The few modules with a difference get the slow look.
-            for k, original in zip(keys, originals):
-                if not callable(original):
-                    continue
-                value = space.get(k, original)
-                if not same(value, original) and foreign(value, mod_name):
-                    found.append(f"{mod_name}.{k}")
-                    space[k] = original
+            if not same_values(space, keys, originals):  # the few that differ: a slow look
+                for k, original in zip(keys, originals):
+                    if not callable(original):
+                        continue
+                    value = space.get(k, original)
+                    if not same(value, original) and foreign(value, mod_name):
+                        found.append(f"{mod_name}.{k}")
+                        space[k] = original
             if version is not None:  # judged as it is now: look again only if it changes
                 modules[mod_name] = (mod, keys, originals, version(space))
         remember_new_modules()
