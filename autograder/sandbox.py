@@ -339,6 +339,7 @@ class SandboxedKernelManager(AsyncKernelManager):
                 "-f",
                 "{connection_file}",
                 "--HistoryManager.hist_file=:memory:",
+                "--HistoryManager.enabled=False",
             ],
             display_name="Python 3 (sandbox)",
             language="python",
