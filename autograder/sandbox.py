@@ -53,6 +53,8 @@ TOOLS = ("bwrap", "setpriv", "prlimit")
 # connects. zmq then tries again only after 100 ms (and a socket left waiting holds up
 # closing its context as long); a forked kernel makes them within a few tens of ms.
 RECONNECT_MS = 5
+# Input history stays in memory (In, _i, %history); no SQLite database is made for it.
+KERNEL_ARGS = ("--HistoryManager.hist_file=:memory:", "--HistoryManager.enabled=False")
 
 
 def unavailable_reason() -> str | None:
@@ -338,8 +340,7 @@ class SandboxedKernelManager(AsyncKernelManager):
                 "ipykernel_launcher",
                 "-f",
                 "{connection_file}",
-                "--HistoryManager.hist_file=:memory:",
-                "--HistoryManager.enabled=False",
+                *KERNEL_ARGS,
             ],
             display_name="Python 3 (sandbox)",
             language="python",

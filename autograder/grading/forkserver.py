@@ -28,12 +28,10 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.sandbox import INSIDE_HOME, INSIDE_WORK, Sandbox
+from autograder.sandbox import INSIDE_HOME, INSIDE_WORK, KERNEL_ARGS, Sandbox
 
 SERVER_SOURCE = (Path(__file__).parent / "forkserver_main.py").read_text()
 SOCKET_NAME = "forkserver.sock"
-# Input history stays in memory (In, _i, %history); no SQLite database is made for it.
-KERNEL_ARGS = ("--HistoryManager.hist_file=:memory:", "--HistoryManager.enabled=False")
 # What an ipykernel imports while it starts (measured: a kernel's sys.modules after
 # start, less those `ipykernel.kernelapp` brings): loaded once in the server instead.
 KERNEL_MODULES = (

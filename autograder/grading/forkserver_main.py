@@ -252,8 +252,7 @@ def skip_tokenizing_plain_python():
     def transform_cell(self, cell):
         if (
             cell
-            and (self.cleanup_transforms, self.line_transforms, self.token_transformers)
-            == defaults
+            and (self.cleanup_transforms, self.line_transforms, self.token_transformers) == defaults
             and not MIGHT_TRANSFORM.search(cell)
         ):
             return cell if cell.endswith("\n") else cell + "\n"
