@@ -224,6 +224,8 @@ class ForkServer:
             with contextlib.suppress(OSError):
                 self.process.kill()
             self.process.wait()
+            if self.process.stdout is not None:
+                self.process.stdout.close()
             self.process = None
 
     def fork(self, connection_file: str) -> ForkedKernel:
