@@ -1,6 +1,7 @@
 """Throughput of `autograder grade` against stock `nbgrader autograde`, measured in one run.
 
-    .venv/bin/python benchmarks/grade_throughput.py [--n 40] [--assignment mr/a1-camera] [--rounds 3]
+    .venv/bin/python benchmarks/grade_throughput.py [--n 40] [--rounds 3]
+        [--assignment mr/a1-camera] [--workers N] [--cell-timeout 10]
 
 Generates N submissions of a real assignment (correct, partly wrong, erroring,
 timing out, hostile), grades them with stock nbgrader (one `nbgrader autograde`
