@@ -18,7 +18,7 @@ def test_the_grader_reconnects_promptly_to_a_kernel_still_making_sockets(
     km = SandboxedKernelManager(sandbox)
     km._connect_control_socket()
     client = km.client()
-    client.start_channels()
+    client.start_channels(hb=False)  # the heartbeat makes its socket in a thread of its own
     try:
         sockets = [km._control_socket, client.shell_channel.socket, client.iopub_channel.socket]
         assert [s.getsockopt(zmq.RECONNECT_IVL) for s in sockets] == [RECONNECT_MS] * 3
