@@ -11,6 +11,11 @@ as a tampering attempt. So a submission that patches `np.allclose`, silences
 tracebacks or installs an AST transformer is graded with the real functions, and
 the teacher is told.
 
+Remembering and checking some 770 modules must stay cheap, since it happens in every
+kernel: the modules the fork server loaded are pictured there once, with the version
+CPython keeps on each module's dict (forkserver_main.picture_modules), and a check
+reads that version and looks at a module's attributes only when it changed.
+
 Limits, stated plainly: the guard runs in the same Python process as the student's
 code, so a determined attacker who studies it can still interfere with it;
 the grader's other defences do not depend on it (test verdicts come from the
