@@ -133,6 +133,18 @@ def test_each_kernel_draws_its_own_random_numbers(observed: dict) -> None:
     assert observed["b-observe"]["random"] != observed["c-observe"]["random"]
 
 
+def _sandbox_processes(uid: int) -> list[int]:
+    pids = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        if "\tZ (zombie)" not in text and text.split("Uid:")[1].split()[0] == str(uid):
+            pids.append(int(status.parent.name))
+    return pids
+
+
 def test_grader_kills_every_process_of_the_sandbox_uid(tmp_path: Path) -> None:
     from autograder.config import Limits
     from autograder.sandbox import Sandbox
@@ -143,23 +155,12 @@ def test_grader_kills_every_process_of_the_sandbox_uid(tmp_path: Path) -> None:
     drop = ["setpriv", "--reuid=61999", "--regid=61999", "--clear-groups"]
     launcher = subprocess.Popen([*drop, sys.executable, "-c", script])
 
-    def alive() -> list[int]:
-        pids = []
-        for status in Path("/proc").glob("[0-9]*/status"):
-            try:
-                text = status.read_text()
-            except OSError:
-                continue
-            if "\tZ (zombie)" not in text and text.split("Uid:")[1].split()[0] == "61999":
-                pids.append(int(status.parent.name))
-        return pids
-
     deadline = time.monotonic() + 10
-    while len(alive()) < 2 and time.monotonic() < deadline:
+    while len(_sandbox_processes(61999)) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert len(alive()) == 2
+    assert len(_sandbox_processes(61999)) == 2
     sandbox.kill_processes()
-    assert alive() == []
+    assert _sandbox_processes(61999) == []
     launcher.wait(timeout=10)
 
 
@@ -175,18 +176,6 @@ def test_a_new_worker_removes_the_sockets_an_earlier_one_left(tmp_path: Path) ->
     (sandbox.runtime / "kernel.json").write_text("{}")
     sandbox.prepare()
     assert list(sandbox.runtime.iterdir()) == []
-
-
-def _sandbox_processes(uid: int) -> list[int]:
-    pids = []
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            text = status.read_text()
-        except OSError:
-            continue
-        if "\tZ (zombie)" not in text and text.split("Uid:")[1].split()[0] == str(uid):
-            pids.append(int(status.parent.name))
-    return pids
 
 
 def test_a_forked_kernel_reports_its_own_exit_and_dies_when_shut_down(tmp_path: Path) -> None:
