@@ -2,6 +2,12 @@
 
 Errors a user can act on (a wrong config, a missing file, an unknown course)
 are printed as one clear message and exit with status 2; no traceback.
+
+Text that came from outside the program (a student's error message, a notebook's
+metadata, a file name, an error naming a file) is printed as rich `Text`, never as a
+markup string: `[/]` or `[bold]` in it is shown as written instead of being read as
+rich markup, which either restyled the output or crashed the command (MarkupError)
+before it printed its results.
 """
 
 from __future__ import annotations
@@ -13,8 +19,10 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from autograder import book as book_mod
 from autograder.config import Course, load_all, load_course
@@ -23,6 +31,11 @@ from autograder.paths import Repo
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
+
+
+def literal(text: object, style: str = "") -> Text:
+    """`text` exactly as written (no markup, no emoji codes), in one style."""
+    return Text(str(text), style=style)
 
 
 class Context:
@@ -58,7 +71,7 @@ class FriendlyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except AutograderError as exc:
-            err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+            err.print(Text.assemble(("error:", "bold red"), " ", str(exc)))
             sys.exit(2)
 
 
@@ -102,12 +115,12 @@ def build(ctx: Context, skip_book: bool, db: str | None) -> None:
         url = ctx.db_url(course, db)
         for assignment in course.assignments:
             path = generate_release(course, assignment, ctx.repo.course_dir(course.id), url)
-            out.print(f"released {course.id}/{assignment.id} -> {ctx.repo.rel(path)}")
+            out.print(literal(f"released {course.id}/{assignment.id} -> {ctx.repo.rel(path)}"))
     book_mod.write_sources(ctx.repo, courses)
     if skip_book:
         return
     index = book_mod.build_html(ctx.repo)
-    out.print(f"book built: {ctx.repo.rel(index)}")
+    out.print(literal(f"book built: {ctx.repo.rel(index)}"))
 
 
 @main.command()
@@ -124,7 +137,7 @@ def release(ctx: Context, course_id: str, assignment_id: str, db: str | None) ->
     path = generate_release(
         course, assignment, ctx.repo.course_dir(course.id), ctx.db_url(course, db)
     )
-    out.print(f"released {course.id}/{assignment.id} -> {ctx.repo.rel(path)}")
+    out.print(literal(f"released {course.id}/{assignment.id} -> {ctx.repo.rel(path)}"))
 
 
 @main.command()
@@ -208,11 +221,13 @@ def grade(
             task = progress.add_task(f"grading {course.id}/{assignment.id}", total=len(found))
 
             def done(result) -> None:
-                progress.update(task, advance=1, description=f"graded {result.student}")
+                progress.update(task, advance=1, description=f"graded {escape(result.student)}")
 
             def skip(result) -> None:
                 skipped.append(result.student)
-                progress.update(task, advance=1, description=f"already graded {result.student}")
+                progress.update(
+                    task, advance=1, description=f"already graded {escape(result.student)}"
+                )
 
             graded = grade_all(
                 grading,
@@ -233,11 +248,15 @@ def grade(
             notes += f"\n(+{len(r.messages) - 6} more)"
         if r.student in skipped:
             notes = "(unchanged since it was graded; --force regrades)\n" + notes
-        table.add_row(r.student, f"{r.score:g} / {r.max_score:g}", r.status, notes)
+        table.add_row(
+            literal(r.student), f"{r.score:g} / {r.max_score:g}", literal(r.status), literal(notes)
+        )
     out.print(table)
     counts = Counter(r.status for r in graded)
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    out.print(f"{len(graded)} submissions: {summary}; {len(skipped)} unchanged since last graded")
+    out.print(
+        literal(f"{len(graded)} submissions: {summary}; {len(skipped)} unchanged since last graded")
+    )
     if counts.get("error"):
         sys.exit(1)
 
@@ -266,10 +285,10 @@ def feedback(
     failed = False
     for sid, where in written.items():
         if isinstance(where, Path):
-            out.print(f"{sid}: {ctx.repo.rel(where)}")
+            out.print(literal(f"{sid}: {ctx.repo.rel(where)}"))
         else:
             failed = True
-            out.print(f"[red]{sid}: {where}[/]")
+            out.print(literal(f"{sid}: {where}", "red"))
     if failed:
         sys.exit(1)
 
@@ -296,7 +315,7 @@ def export(
     ids = [course.assignment(assignment_id).id] if assignment_id else None
     target = out_dir or ctx.repo.course_dir(course.id) / "exports"
     for path in do_export(course, ctx.db_url(course, db), target, ids):
-        out.print(f"wrote {ctx.repo.rel(path)}")
+        out.print(literal(f"wrote {ctx.repo.rel(path)}"))
 
 
 @main.command()
@@ -314,10 +333,10 @@ def validate(
     courses = [load_course(ctx.repo, course_id)] if course_id else load_all(ctx.repo)
 
     def show(check) -> None:
-        mark = "[green]ok[/]" if check.ok else "[red]FAIL[/]"
-        out.print(f"{mark} {check.name} ({check.seconds:.1f} s)")
+        mark = ("ok", "green") if check.ok else ("FAIL", "red")
+        out.print(Text.assemble(mark, f" {check.name} ({check.seconds:.1f} s)"))
         for problem in check.problems:
-            out.print(f"    {problem}", highlight=False, markup=False)
+            out.print(literal(f"    {problem}"))
 
     checks = run_validate(ctx.repo, courses, lectures, assignments, workers, show)
     failed = [c for c in checks if not c.ok]
@@ -335,17 +354,18 @@ def check(notebook: Path, timeout: int | None) -> None:
     """Self-check a student NOTEBOOK against its visible tests (no hidden tests needed)."""
     from autograder.check import FAIL, PASS, TODO, check_notebook
 
-    out.print(f"Checking {notebook.name} against its visible tests...")
+    out.print(literal(f"Checking {notebook.name} against its visible tests..."))
     report = check_notebook(notebook, timeout)
     if report.course:
-        out.print(f"Assignment: {report.course} / {report.assignment}")
-    marks = {PASS: "[green]PASS[/]", FAIL: "[red]FAIL[/]", TODO: "[yellow]TODO[/]"}
+        out.print(literal(f"Assignment: {report.course} / {report.assignment}"))
+    marks = {PASS: ("PASS", "green"), FAIL: ("FAIL", "red"), TODO: ("TODO", "yellow")}
     for test in report.tests:
-        mark = marks.get(test.status, "[red]NOT RUN[/]")
-        line = f"  {mark} {test.grade_id} ({test.points:g} points)"
-        out.print(line + (f": {test.message}" if test.message else ""), highlight=False)
+        line = f" {test.grade_id} ({test.points:g} points)"
+        if test.message:
+            line += f": {test.message}"
+        out.print(Text.assemble("  ", marks.get(test.status, ("NOT RUN", "red")), line))
     if report.unanswered:
-        out.print(f"Not answered yet: {', '.join(report.unanswered)}")
+        out.print(literal(f"Not answered yet: {', '.join(report.unanswered)}"))
     if report.kernel_died:
         out.print(
             "[red]The notebook stopped its own kernel (exit() or a crash); "
@@ -356,7 +376,7 @@ def check(notebook: Path, timeout: int | None) -> None:
     else:
         out.print("[red]Gradable: not as it stands[/]")
         for problem in report.gradability:
-            out.print(f"  - {problem}", highlight=False, markup=False)
+            out.print(literal(f"  - {problem}"))
     passed = sum(t.status == PASS for t in report.tests)
     out.print(
         f"{passed} of {len(report.tests)} visible tests pass. "
@@ -389,4 +409,4 @@ def report(
     root = ctx.repo.course_dir(course.id)
     target = out_dir or root / "reports" / assignment.id
     page = write(course, assignment, root, ctx.db_url(course, db), target)
-    out.print(f"wrote {ctx.repo.rel(page)}")
+    out.print(literal(f"wrote {ctx.repo.rel(page)}"))

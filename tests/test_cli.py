@@ -6,7 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
+import pytest
+
 from tests.conftest import Invoke
+from tests.factory import answered, save, source_notebook
 
 EXE = Path(sys.executable).with_name("autograder")
 
@@ -51,3 +55,46 @@ def test_the_command_leaves_its_heap_to_the_operating_system_at_exit() -> None:
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.stdout.strip().splitlines()[-1] == "True", result.stderr
+
+
+HOSTILE = "[/] :warning: [bold]not markup[/bold]"
+
+
+def test_grade_table_prints_a_students_message_as_written(repo: Path, cli: Invoke) -> None:
+    """rich reads `[/]` as a closing tag: unescaped, it crashed the command before its table."""
+    folder = repo.parent / "class"
+    add = f'def add(a, b):\n    raise ValueError("{HOSTILE}")'
+    save(answered(source_notebook(), {"add": add}), folder / "mallory.ipynb")
+    result = cli("grade", "demo", "a1", str(folder))
+    assert result.exit_code == 0, result.output
+    assert f"test_add: ValueError: {HOSTILE}" in result.output
+
+
+def test_an_error_prints_the_file_name_as_written(repo: Path, cli: Invoke) -> None:
+    result = cli("grade", "demo", "a1", str(repo / "[/]nowhere"))
+    assert result.exit_code == 2
+    assert "[/]nowhere: no such file or folder" in result.output
+
+
+def test_self_check_prints_a_test_message_as_written(repo: Path, cli: Invoke) -> None:
+    assert cli("release", "demo", "a1").exit_code == 0
+    release = nbformat.read(repo / "assignments/demo/release/a1/demo.ipynb", as_version=4)
+    add = f'def add(a, b):\n    raise ValueError("{HOSTILE}")'
+    path = save(answered(release, {"add": add}), repo.parent / "student" / "demo.ipynb")
+    result = subprocess.run(
+        [EXE, "check", str(path)], cwd=path.parent, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 1, result.stderr
+    assert f"FAIL test_add (2 points): ValueError: {HOSTILE}" in result.stdout
+
+
+def test_feedback_prints_a_failure_as_written(
+    cli: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure's text quotes nbgrader, which may quote the student's notebook."""
+    monkeypatch.setattr(
+        "autograder.feedback.generate", lambda *args: {"mallory": f"feedback failed: {HOSTILE}"}
+    )
+    result = cli("feedback", "demo", "a1")
+    assert result.exit_code == 1
+    assert f"mallory: feedback failed: {HOSTILE}" in result.output
