@@ -337,6 +337,8 @@ def validate(
         out.print(Text.assemble(mark, f" {check.name} ({check.seconds:.1f} s)"))
         for problem in check.problems:
             out.print(literal(f"    {problem}"))
+        for note in check.notes:
+            out.print(literal(f"    {note}"))
 
     checks = run_validate(ctx.repo, courses, lectures, assignments, workers, show)
     failed = [c for c in checks if not c.ok]

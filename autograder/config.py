@@ -66,20 +66,38 @@ class LatePolicy(_Strict):
     max_days_late: Annotated[int, Field(ge=0, le=365)] | None = None
 
 
-class NotebookSpec(_Strict):
-    file: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+\.ipynb$")]
-    points: dict[Annotated[str, Field(pattern=_GRADE_ID)], Annotated[float, Field(gt=0)]]
+_Points = dict[Annotated[str, Field(pattern=_GRADE_ID)], Annotated[float, Field(gt=0)]]
 
-    @field_validator("points")
-    @classmethod
-    def _not_empty(cls, value: dict[str, float]) -> dict[str, float]:
-        if not value:
+
+class NotebookSpec(_Strict):
+    """One notebook of an assignment and what each of its graded cells is worth.
+
+    `points` are the autograded test cells; `manual` the cells a person grades in
+    formgrader: manually graded answers (nbgrader `solution` and `grade`, e.g. a written
+    explanation) and tasks (`task`). They are kept apart because they behave apart: a
+    manual cell has no score until someone enters it, so `validate` must not expect the
+    solution to earn it, and grades must say when a score is still waiting for a person.
+    """
+
+    file: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+\.ipynb$")]
+    points: _Points = {}
+    manual: _Points = {}
+
+    @model_validator(mode="after")
+    def _graded_cells(self) -> NotebookSpec:
+        if not self.points and not self.manual:
             raise ValueError("lists no graded cells: give each grade id its points")
-        return value
+        both = sorted(set(self.points) & set(self.manual))
+        if both:
+            raise ValueError(
+                f"{', '.join(both)} listed under both points: (autograded tests) and "
+                "manual: (graded by a person); keep each grade id in one of them"
+            )
+        return self
 
     @property
     def max_score(self) -> float:
-        return float(sum(self.points.values()))
+        return float(sum(self.points.values()) + sum(self.manual.values()))
 
     @property
     def stem(self) -> str:

@@ -61,6 +61,24 @@ class GradedCell:
     solution: bool
     locked: bool
     points: float
+    task: bool = False
+
+    @property
+    def kind(self) -> str:
+        """How nbgrader scores the cell: "test" (autograded from its outputs), "manual" (an
+        answer, `solution` and `grade`, that a person grades; nbgrader scores it itself only
+        when it is left unanswered: zero), "task" (graded by a person), "answer" (the code a
+        test checks, no points of its own) or "read-only"."""
+        if self.task:
+            return "task"
+        if self.grade:
+            return "manual" if self.solution else "test"
+        return "answer" if self.solution else "read-only"
+
+    @property
+    def by_person(self) -> bool:
+        """Its points come from a person in formgrader, not from running tests."""
+        return self.kind in ("manual", "task")
 
 
 def graded_cells(notebook: NotebookNode) -> list[GradedCell]:
@@ -79,6 +97,7 @@ def graded_cells(notebook: NotebookNode) -> list[GradedCell]:
                 solution=bool(meta.get("solution")),
                 locked=bool(meta.get("locked")),
                 points=float(meta.get("points", 0) or 0),
+                task=bool(meta.get("task")),
             )
         )
     return cells

@@ -21,6 +21,7 @@ def _meta(
     solution: bool = False,
     locked: bool = False,
     points: float | None = None,
+    task: bool = False,
 ) -> dict:
     meta = {
         "grade": grade,
@@ -28,7 +29,7 @@ def _meta(
         "locked": locked,
         "grade_id": grade_id,
         "schema_version": 3,
-        "task": False,
+        "task": task,
     }
     if points is not None:
         meta["points"] = points
@@ -179,3 +180,53 @@ def add_course(root: Path, course_id: str, title: str) -> None:
     word = course_id.replace("-", "") + "keyword"
     lecture = LECTURE.replace("# Demo lecture", f"# {title}: first lecture\n\nSearch word: {word}.")
     (root / "book" / course_id / "01-demo.md").write_text(lecture)
+
+
+MODEL_ANSWER = "Adding is exact for integers, so `add(a, b)` can be trusted for money in cents."
+PARTIAL_TEST = (
+    "score = 0.0\nif add(2, 2) == 4:\n    score += 1.0\nif mul(2, 2) == 4:\n    score += 1.0\nscore"
+)
+
+
+def manual_notebook() -> NotebookNode:
+    """The demo notebook plus what a person grades and partial credit: a written answer
+    `explain_add` (2 points), a task `task_review` (1 point, with a mark scheme) and a
+    test `test_partial` (2 points) whose output is the score it earns."""
+    notebook = source_notebook()
+    notebook.cells += [
+        new_markdown_cell(
+            "Explain to a colleague why `add` is safe for amounts of money.",
+            metadata=_meta("explain_add_question", locked=True),
+        ),
+        new_markdown_cell(
+            MODEL_ANSWER, metadata=_meta("explain_add", grade=True, solution=True, points=2)
+        ),
+        new_markdown_cell(
+            "## Review (1 point)\n\nAsk a colleague to review `mul` and note what they said.\n\n"
+            "=== BEGIN MARK SCHEME ===\nOne point for a review with a concrete remark.\n"
+            "=== END MARK SCHEME ===",
+            metadata=_meta("task_review", locked=True, points=1, task=True),
+        ),
+        new_code_cell(
+            PARTIAL_TEST, metadata=_meta("test_partial", grade=True, locked=True, points=2)
+        ),
+    ]
+    return notebook
+
+
+def manual_config(course_id: str = "demo") -> dict:
+    """`course_config` for `manual_notebook`: tests under points, the rest under manual."""
+    config = course_config(course_id)
+    config["assignments"][0]["notebooks"][0] = {
+        "file": "demo.ipynb",
+        "points": {"test_add": 2, "test_mul": 3, "test_partial": 2},
+        "manual": {"explain_add": 2, "task_review": 1},
+    }
+    return config
+
+
+def make_manual_repo(root: Path, course_id: str = "demo") -> Path:
+    """`make_repo` with `manual_notebook` and its config."""
+    make_repo(root, course_id, manual_notebook())
+    write_config(root, manual_config(course_id), course_id)
+    return root

@@ -9,7 +9,7 @@ import pytest
 from autograder.config import load_all, load_course
 from autograder.errors import ConfigError
 from autograder.paths import Repo
-from tests.factory import course_config, write_config
+from tests.factory import course_config, manual_config, write_config
 
 
 def test_valid_config_loads_typed(repo: Path) -> None:
@@ -92,3 +92,26 @@ def test_load_all_collects_every_problem(repo: Path) -> None:
         load_all(Repo(repo))
     assert "demo.yml: description" in str(exc.value)
     assert "second.yml: lectures[0]" in str(exc.value)
+
+
+def test_manual_points_count_towards_the_maximum(repo: Path) -> None:
+    write_config(repo, manual_config())
+    spec = load_course(Repo(repo), "demo").assignment("a1").notebooks[0]
+    assert spec.manual == {"explain_add": 2, "task_review": 1}
+    assert spec.max_score == 2 + 3 + 2 + 2 + 1
+
+
+def test_grade_id_both_autograded_and_manual_is_an_error(repo: Path) -> None:
+    config = manual_config()
+    config["assignments"][0]["notebooks"][0]["manual"]["test_add"] = 2
+    write_config(repo, config)
+    with pytest.raises(ConfigError, match=r"notebooks\[0\]: test_add listed under both points"):
+        load_course(Repo(repo), "demo")
+
+
+def test_notebook_without_graded_cells_is_an_error(repo: Path) -> None:
+    config = course_config()
+    config["assignments"][0]["notebooks"][0] = {"file": "demo.ipynb"}
+    write_config(repo, config)
+    with pytest.raises(ConfigError, match=r"notebooks\[0\]: lists no graded cells"):
+        load_course(Repo(repo), "demo")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat
+import pytest
 
-from tests.conftest import Invoke
-from tests.factory import course_config, write_config
+from tests.conftest import Invoke, invoker
+from tests.factory import course_config, make_manual_repo, manual_config, write_config
 
 
 def test_good_course_validates(cli: Invoke) -> None:
@@ -93,3 +94,56 @@ def test_start_page_without_help_is_reported(repo: Path, cli: Invoke) -> None:
     result = cli("validate", "demo", "--no-assignments")
     assert result.exit_code == 1
     assert "the course start page does not say its how to get help" in result.output
+
+
+@pytest.fixture
+def manual_repo(tmp_path: Path) -> Path:
+    """The demo assignment with a written answer, a task and a partial-credit test."""
+    return make_manual_repo(tmp_path / "repo")
+
+
+def test_manual_answers_and_tasks_are_listed_not_failed(manual_repo: Path) -> None:
+    result = invoker(manual_repo)("validate", "demo", "--no-lectures")
+    assert result.exit_code == 0, result.output
+    assert "ok assignment demo/a1" in result.output
+    assert "manual: 'explain_add' (2 points, graded by a person)" in result.output
+    assert "manual: 'task_review' (1 point, a task graded by a person)" in result.output
+
+
+def test_manual_cells_listed_as_autograded_are_named_with_their_place(manual_repo: Path) -> None:
+    config = manual_config()
+    spec = config["assignments"][0]["notebooks"][0]
+    spec["points"].update(spec.pop("manual"))  # as configs were written before `manual:`
+    write_config(manual_repo, config)
+    result = invoker(manual_repo)("validate", "demo", "--no-lectures")
+    assert result.exit_code == 1
+    for gid, what in (("explain_add", "an answer"), ("task_review", "a task")):
+        assert (
+            f"{gid!r} is {what} graded by a person in the notebook, but "
+            "course_configs/demo.yml lists it under points: (autograded tests): "
+            "move it to manual: (graded by a person)"
+        ) in result.output
+    assert "no graded cell" not in result.output
+
+
+def test_manual_points_disagreeing_with_config_are_reported(manual_repo: Path) -> None:
+    config = manual_config()
+    config["assignments"][0]["notebooks"][0]["manual"]["task_review"] = 2
+    write_config(manual_repo, config)
+    result = invoker(manual_repo)("validate", "demo", "--no-lectures")
+    assert result.exit_code == 1
+    assert (
+        "'task_review' is worth 1 point in the notebook but 2 in course_configs/demo.yml"
+        in result.output
+    )
+
+
+def test_manual_answer_without_model_answer_is_reported(manual_repo: Path) -> None:
+    path = manual_repo / "assignments/demo/source/a1/demo.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    answer = next(c for c in notebook.cells if c.metadata["nbgrader"]["grade_id"] == "explain_add")
+    answer.source = "YOUR ANSWER HERE"  # what the release has: nbgrader sees no answer
+    nbformat.write(notebook, path)
+    result = invoker(manual_repo)("validate", "demo", "--no-lectures")
+    assert result.exit_code == 1
+    assert "the solution's answer 'explain_add' is the same as the release's" in result.output
