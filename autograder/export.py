@@ -117,12 +117,20 @@ def export(
 
 
 def _lms_note(row: list[str]) -> str:
+    """The feedback an LMS shows the student beside the grade.
+
+    A `tamper` submission was graded (its real answers earned its score); only
+    `ungradable` and `error` ones were not."""
     status = row[5]
     if status == "missing":
         return "No submission."
-    if status != "graded":
+    if status not in (results.GRADED, results.TAMPER):
         return "Could not be graded automatically; see the feedback page."
     note = f"{row[2]} of {row[3]} points."
     if row[4] not in ("", "0"):
         note += f" Late penalty: {row[4]} points."
+    if status == results.TAMPER:
+        note += (
+            " The notebook tried to change how it was graded; it was graded on its real answers."
+        )
     return note
