@@ -9,6 +9,8 @@ tampering). Figures are PNG files beside the page, so it opens offline.
 from __future__ import annotations
 
 import html
+import os
+import urllib.parse
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -136,14 +138,16 @@ def _figures(
 
 
 def _feedback_link(course_root: Path, out: Path, student: str, assignment: Assignment) -> str:
+    """A link from the page in `out` to the student's feedback page.
+
+    Relative, so the report and the course folder can be moved together; `out` may
+    be anywhere (`report --out`), not only inside the course folder."""
     folder = course_root / "feedback" / student / assignment.id
     pages = sorted(folder.glob("*.html"))
     if not pages:
         return "no feedback yet"
-    rel = Path(*([".."] * len(out.relative_to(course_root).parts))) / pages[0].relative_to(
-        course_root
-    )
-    return f'<a href="{html.escape(str(rel))}">feedback</a>'
+    rel = Path(os.path.relpath(pages[0].resolve(), out.resolve())).as_posix()
+    return f'<a href="{html.escape(urllib.parse.quote(rel))}">feedback</a>'
 
 
 def write(
