@@ -41,7 +41,10 @@ AUTOGRADE_PREPROCESSORS = [
 ]
 
 # nbgrader is not thread-safe: it sets and deletes NBGRADER_EXECUTION in os.environ
-# around each run. Every call into its API from this process holds this lock.
+# around each run, and its converters move the process's working directory into the
+# course folder while they run. Every call into its API from this process holds this
+# lock, and so does anything that must see the real working directory (starting a
+# worker process, which begins in its parent's directory).
 NBGRADER_LOCK = threading.RLock()
 
 # nbgrader's gradebook code triggers these on every autograde; they are not ours to fix.

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
+from pathlib import Path
 
 import pytest
 
@@ -45,3 +48,35 @@ def test_workers_leave_the_fork_servers_imports_to_no_garbage_collection() -> No
     with Pool(1, None, ()) as pool:
         frozen = pool._executor.submit(gc.get_freeze_count).result(timeout=120)
     assert frozen > 100_000
+
+
+def test_workers_start_in_the_commands_folder_while_nbgrader_is_elsewhere(
+    tmp_path: Path,
+) -> None:
+    """nbgrader moves the process into a course folder while it converts (validate does so
+    in one thread while another starts its pool, then deletes that folder): a worker
+    started meanwhile must not begin in it."""
+    from autograder.grading.pool import Pool
+    from autograder.nbgrader_setup import NBGRADER_LOCK
+
+    course = tmp_path / "course"
+    course.mkdir()
+    inside = threading.Event()
+
+    def convert() -> None:  # what nbgrader's converter does, under the lock as we call it
+        with NBGRADER_LOCK:
+            home = os.getcwd()
+            os.chdir(course)
+            inside.set()
+            time.sleep(1.0)  # the pool is being started in the other thread meanwhile
+            os.chdir(home)
+            course.rmdir()
+
+    here = os.getcwd()
+    thread = threading.Thread(target=convert)
+    thread.start()
+    inside.wait(timeout=30)
+    with Pool(2, None, ()) as pool:
+        thread.join()
+        folders = [pool._executor.submit(os.getcwd) for _ in range(4)]
+        assert {f.result(timeout=120) for f in folders} == {here}

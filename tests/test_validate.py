@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -147,3 +148,18 @@ def test_manual_answer_without_model_answer_is_reported(manual_repo: Path) -> No
     result = invoker(manual_repo)("validate", "demo", "--no-lectures")
     assert result.exit_code == 1
     assert "the solution's answer 'explain_add' is the same as the release's" in result.output
+
+
+def test_three_assignments_validate_concurrently(repo: Path, cli: Invoke) -> None:
+    """Validate grades assignments in threads, each with its own pool and temporary course
+    folder; none may pull another's folder from under it."""
+    config = course_config()
+    first = config["assignments"][0]
+    config["assignments"] = [{**first, "id": f"a{i}"} for i in (1, 2, 3)]
+    write_config(repo, config)
+    source = repo / "assignments/demo/source"
+    for i in (2, 3):
+        shutil.copytree(source / "a1", source / f"a{i}")
+    result = cli("validate", "demo", "--no-lectures", "--workers", "3")
+    assert result.exit_code == 0, result.output
+    assert "3 passed, 0 failed" in result.output

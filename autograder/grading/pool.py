@@ -65,10 +65,17 @@ class Pool:
         self.workers = workers
 
     def __enter__(self) -> Pool:
+        from autograder.nbgrader_setup import NBGRADER_LOCK
+
         # The executor starts a process per task that finds no idle worker: one
         # trivial task each starts them all now, not when the first job arrives.
-        for _ in range(self.workers):
-            self._executor.submit(int)
+        # A new worker takes on the working directory this process has at that moment,
+        # and nbgrader moves it into a course folder while it converts, in another
+        # thread (validate grades several assignments at once, then deletes each
+        # folder): under the lock, the directory is the one the command started in.
+        with NBGRADER_LOCK:
+            for _ in range(self.workers):
+                self._executor.submit(int)
         return self
 
     def run(self, jobs: list[Job]) -> Iterator[tuple[Job, object]]:
