@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -34,7 +35,9 @@ def leaks(release_dir: Path, assignment: Assignment) -> list[str]:
 def generate_release(
     course: Course, assignment: Assignment, course_root: Path, db_url: str
 ) -> Path:
-    """Run nbgrader generate_assignment, record the due date, and refuse a leaking release."""
+    """Run nbgrader generate_assignment, record the due date, and refuse a leaking release.
+
+    A refused release is removed, not left in `release/` beside the good ones."""
     api = make_api(course, course_root, db_url, assignment)
     with NBGRADER_LOCK:
         outcome = api.generate_assignment(assignment.id, force=True, create=True)
@@ -49,13 +52,22 @@ def generate_release(
     with Gradebook(db_url, course.id) as gb:
         gb.update_or_create_assignment(assignment.id, duedate=due)
     release_dir = course_root / "release" / assignment.id
-    problems = leaks(release_dir, assignment)
-    if problems:
-        raise AutograderError("release refused:\n" + "\n".join(problems))
-    for spec in assignment.notebooks:
-        path = release_dir / spec.file
-        notebook = read_notebook(path)
-        nbformat.write(
-            manifest.stamp(notebook, manifest.build(course, assignment, spec, notebook)), path
-        )
+    try:
+        problems = leaks(release_dir, assignment)
+        if problems:
+            raise AutograderError(
+                f"{course.id}/{assignment.id}: release refused, and {release_dir} removed "
+                "so that it cannot be handed out:\n" + "\n".join(problems)
+            )
+        for spec in assignment.notebooks:
+            path = release_dir / spec.file
+            notebook = read_notebook(path)
+            nbformat.write(
+                manifest.stamp(notebook, manifest.build(course, assignment, spec, notebook)), path
+            )
+    except BaseException:
+        # Only a checked and stamped release stays where a teacher (or `build`, which
+        # publishes release/ in the book) would take it from.
+        shutil.rmtree(release_dir, ignore_errors=True)
+        raise
     return release_dir

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import nbformat
+import pytest
 
+from autograder import nbgrader_setup
+from autograder import release as release_mod
 from autograder.config import load_course
 from autograder.paths import Repo
 from autograder.release import leaks
@@ -39,3 +43,29 @@ def test_generated_nbgrader_config_follows_the_course_config(repo: Path, cli: In
     assert "c.CourseDirectory.course_id = 'demo'" in text
     assert "gradebook.db" in text
     assert "autograder.grading.repair.RepairStructure" in text
+
+
+def test_a_refused_release_is_removed(
+    repo: Path, cli: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As if nbgrader were misconfigured: its release still holds the teacher's notebook."""
+    source = repo / "assignments/demo/source/a1/demo.ipynb"
+    release_dir = repo / "assignments/demo/release/a1"
+
+    def leaky_api(*args: object, **kwargs: object) -> object:
+        api = nbgrader_setup.make_api(*args, **kwargs)
+        real = api.generate_assignment
+
+        def generate_assignment(*a: object, **kw: object) -> dict:
+            outcome = real(*a, **kw)
+            shutil.copyfile(source, release_dir / "demo.ipynb")
+            return outcome
+
+        api.generate_assignment = generate_assignment
+        return api
+
+    monkeypatch.setattr(release_mod, "make_api", leaky_api)
+    result = cli("release", "demo", "a1")
+    assert result.exit_code == 2
+    assert "release refused" in result.output and "contains a solution region" in result.output
+    assert not release_dir.exists()
