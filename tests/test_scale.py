@@ -19,6 +19,10 @@ from autograder.grading import results
 from tests.conftest import invoker
 from tests.factory import answered, make_repo, save, source_notebook
 
+TAMPER = (
+    "import IPython.core.interactiveshell as s\n"
+    "s.InteractiveShell.showtraceback = lambda *a, **k: None"
+)
 SERVER = os.environ.get("AUTOGRADER_TEST_POSTGRES")
 if not SERVER and not os.environ.get("CI"):
     pytest.skip("set AUTOGRADER_TEST_POSTGRES to a PostgreSQL URL", allow_module_level=True)
@@ -52,9 +56,13 @@ def cluster_run(tmp_path_factory: pytest.TempPathFactory, postgres_url: str) -> 
         answered(source, {"add": "def add(a, b):\n    raise ValueError('no')"}),
         folder / "err.ipynb",
     )
+    # Replaces IPython's traceback display: the guard undoes it and reports tampering,
+    # which must reach this student's record and no other's.
+    tamper = answered(source, {"mul": TAMPER + "\ndef mul(a, b):\n    return a + b"})
+    save(tamper, folder / "tamper.ipynb")
     with (
         LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=2, processes=True, dashboard_address=None
         ) as cluster,
         Client(cluster) as client,
     ):
@@ -87,15 +95,30 @@ def test_grading_on_the_cluster_succeeds(cluster_run: dict) -> None:
 
 def test_tasks_ran_on_the_cluster_workers(cluster_run: dict) -> None:
     tasks = {key for key in cluster_run["log"] if key.startswith("grade-a1-")}
-    assert len(tasks) == 3
+    assert len(tasks) == 4
     assert os.getpid() not in cluster_run["worker_pids"].values()
 
 
-@pytest.mark.parametrize(("student", "expected"), [("right", 5), ("wrong", 2), ("err", 3)])
+@pytest.mark.parametrize(
+    ("student", "expected"), [("right", 5), ("wrong", 2), ("err", 3), ("tamper", 2)]
+)
 def test_scores_are_recorded_in_postgres(cluster_run: dict, student: str, expected: float) -> None:
     with Gradebook(cluster_run["db"], "demo") as gb:
         assert gb.find_submission("a1", student).score == expected
     assert results.load(cluster_run["db"], "a1")[student].score == expected
+
+
+@pytest.mark.parametrize(
+    ("student", "status"),
+    [("right", "graded"), ("wrong", "graded"), ("err", "graded"), ("tamper", "tamper")],
+)
+def test_tamper_findings_stay_with_their_submission(
+    cluster_run: dict, student: str, status: str
+) -> None:
+    """Two grading threads per worker: one job's findings never reach another's record."""
+    record = results.load(cluster_run["db"], "a1")[student]
+    assert record.status == status
+    assert any(m.startswith("tampering:") for m in record.messages) == (status == "tamper")
 
 
 def test_export_reads_from_postgres(cluster_run: dict, tmp_path: Path) -> None:

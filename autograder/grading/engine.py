@@ -114,13 +114,12 @@ def grade_in_worker(job: Job) -> results.StudentResult:
         results.save(ctx.db_url, ctx.assignment.id, result, job.digest)
         return result
     api = make_api(ctx.course, ctx.course_root, ctx.db_url, ctx.assignment, job.sandboxed)
-    worker.EVENTS.clear()
-    with NBGRADER_LOCK:
+    with NBGRADER_LOCK, worker.collecting() as findings:
         outcome = api.autograde(ctx.assignment.id, job.student, force=True, create=True)
     status = (
-        results.TAMPER if any(e.startswith("tampering") for e in worker.EVENTS) else results.GRADED
+        results.TAMPER if any(e.startswith("tampering") for e in findings) else results.GRADED
     )
-    messages.extend(worker.EVENTS)
+    messages.extend(findings)
     if not outcome.get("success"):
         status = results.ERROR
         messages.append(f"grading failed: {nbgrader_problem(outcome)}")

@@ -18,6 +18,7 @@ what "ran" means from the kernel's replies, not from what the notebook printed.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import fcntl
 import functools
 import os
@@ -84,8 +85,29 @@ class WorkerState:
 
 _state: WorkerState | None = None
 
-# What the Execute step saw in the job this worker process is running now.
-EVENTS: list[str] = []
+# What the Execute step saw in the job being graded in this context. Each job sets a
+# list of its own (`collecting`), so a job on another thread of the same Dask worker
+# can neither wipe nor take it.
+_FINDINGS: contextvars.ContextVar[list[str]] = contextvars.ContextVar("findings")
+
+
+@contextlib.contextmanager
+def collecting() -> Iterator[list[str]]:
+    """A list that receives what the Execute steps run inside this block report."""
+    found: list[str] = []
+    token = _FINDINGS.set(found)
+    try:
+        yield found
+    finally:
+        _FINDINGS.reset(token)
+
+
+def report(finding: str) -> None:
+    """Tell the job being graded in this context what its notebook did."""
+    found = _FINDINGS.get(None)
+    if found is None:
+        raise RuntimeError("a grading finding outside worker.collecting(): it would be lost")
+    found.append(finding)
 
 
 def claim_uid() -> tuple[int, int]:
@@ -298,7 +320,7 @@ class SandboxedExecute(BudgetedExecute):
             try:
                 super().preprocess(nb, resources, **kwargs)
             except DeadKernelError:
-                EVENTS.append(
+                report(
                     "the notebook stopped its kernel (exit(), os._exit or a crash): "
                     "the cells after that did not run"
                 )
@@ -310,7 +332,8 @@ class SandboxedExecute(BudgetedExecute):
                 st.sandbox.kill_processes()
                 copy_back(st, folder)
                 prestart(st)
-        EVENTS.extend(summarise(self._guard.findings))
+        for finding in summarise(self._guard.findings):
+            report(finding)
         enforce_verdicts(nb, self._replies)
         return nb, resources
 
