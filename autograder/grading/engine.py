@@ -77,10 +77,14 @@ def test_failures(notebook: NotebookNode, cell_timeout: int) -> list[str]:
     return lines
 
 
-def _check_notebooks(ctx: GradingContext, folder: Path, job: Job) -> tuple[list[str], list[str]]:
-    """(messages, names of notebooks that cannot be read)."""
+def _check_notebooks(
+    ctx: GradingContext, folder: Path, job: Job
+) -> tuple[list[str], list[str], bool]:
+    """(messages, names of notebooks that cannot be read, whether the nbgrader metadata of
+    a graded cell was changed: repaired before grading, but tampering all the same)."""
     messages: list[str] = []
     unreadable: list[str] = []
+    tampered = False
     for name, label in zip(job.notebooks, job.labels, strict=True):
         try:
             notebook = read_notebook(folder / name, label=f"{job.student}/{label}")
@@ -89,15 +93,17 @@ def _check_notebooks(ctx: GradingContext, folder: Path, job: Job) -> tuple[list[
             unreadable.append(name)
             continue
         source = read_notebook(ctx.source_dir / name)
-        messages.extend(f"{name}: {p.message}" for p in compare_structure(source, notebook))
-    return messages, unreadable
+        problems = compare_structure(source, notebook)
+        messages.extend(f"{name}: {p.message}" for p in problems)
+        tampered = tampered or any(p.kind == "metadata-changed" for p in problems)
+    return messages, unreadable, tampered
 
 
 def grade_in_worker(job: Job) -> results.StudentResult:
     """The work of one submission; runs in a worker process (see worker.grade_job)."""
     ctx = GradingContext(job.course, job.assignment, Path(job.course_root), job.db_url)
     folder = ctx.submitted_dir(job.student)
-    messages, unreadable = _check_notebooks(ctx, folder, job)
+    messages, unreadable, tampered = _check_notebooks(ctx, folder, job)
     messages = [*job.notes, *messages]
     readable = [n for n in job.notebooks if n not in unreadable]
     if readable and not job.in_place:
@@ -116,9 +122,8 @@ def grade_in_worker(job: Job) -> results.StudentResult:
     api = make_api(ctx.course, ctx.course_root, ctx.db_url, ctx.assignment, job.sandboxed)
     with NBGRADER_LOCK, worker.collecting() as findings:
         outcome = api.autograde(ctx.assignment.id, job.student, force=True, create=True)
-    status = (
-        results.TAMPER if any(e.startswith("tampering") for e in findings) else results.GRADED
-    )
+    tampered = tampered or any(e.startswith("tampering") for e in findings)
+    status = results.TAMPER if tampered else results.GRADED
     messages.extend(findings)
     if not outcome.get("success"):
         status = results.ERROR

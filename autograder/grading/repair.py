@@ -31,7 +31,7 @@ UNANSWERED_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 @dataclass(frozen=True)
 class StructureProblem:
     grade_id: str
-    kind: str  # "missing" | "duplicated" | "type-changed"
+    kind: str  # "missing" | "duplicated" | "type-changed" | "metadata-changed" | "reordered"
     message: str
 
 
@@ -41,6 +41,20 @@ def _ids(notebook: NotebookNode) -> list[str]:
         for c in notebook.cells
         if nbgrader_meta(c).get("grade_id")
     ]
+
+
+# What makes a cell a test, an answer or read-only: a submission's copy must keep the teacher's.
+ROLE_FLAGS = ("grade", "solution", "locked", "task")
+
+
+def _role(meta: dict) -> dict[str, object]:
+    role: dict[str, object] = {flag: bool(meta.get(flag)) for flag in ROLE_FLAGS}
+    if meta.get("grade") or meta.get("task"):
+        try:
+            role["points"] = float(meta.get("points", 0))
+        except (TypeError, ValueError):
+            role["points"] = meta.get("points")
+    return role
 
 
 def _graded_source_cells(source: NotebookNode) -> Iterator[tuple[str, dict, NotebookNode]]:
@@ -55,10 +69,12 @@ def compare_structure(source: NotebookNode, submitted: NotebookNode) -> list[Str
     problems: list[StructureProblem] = []
     submitted_ids = _ids(submitted)
     submitted_types = {}
+    submitted_meta: dict[str, dict] = {}
     for cell in submitted.cells:
         gid = nbgrader_meta(cell).get("grade_id")
         if gid:
             submitted_types.setdefault(str(gid), cell.cell_type)
+            submitted_meta.setdefault(str(gid), nbgrader_meta(cell))
     for gid, meta, cell in _graded_source_cells(source):
         what = (
             "test cell"
@@ -84,14 +100,27 @@ def compare_structure(source: NotebookNode, submitted: NotebookNode) -> list[Str
                     "the others run as ordinary cells",
                 )
             )
-        elif submitted_types[gid] != cell.cell_type:
-            problems.append(
-                StructureProblem(
-                    gid,
-                    "type-changed",
-                    f"{what} '{gid}' was changed from {cell.cell_type} to {submitted_types[gid]}",
+        else:
+            if submitted_types[gid] != cell.cell_type:
+                problems.append(
+                    StructureProblem(
+                        gid,
+                        "type-changed",
+                        f"{what} '{gid}' was changed from {cell.cell_type} to "
+                        f"{submitted_types[gid]}",
+                    )
                 )
-            )
+            changed = _changed_role(_role(meta), _role(submitted_meta[gid]))
+            if changed:
+                problems.append(
+                    StructureProblem(
+                        gid,
+                        "metadata-changed",
+                        f"tampering: the nbgrader metadata of {what} '{gid}' was changed "
+                        f"({changed}); the teacher's was restored and the answers graded "
+                        "against it",
+                    )
+                )
     present = [gid for gid in dict.fromkeys(submitted_ids) if gid in set(_ids(source))]
     expected = [gid for gid in _ids(source) if gid in set(present)]
     if present != expected:
@@ -101,6 +130,26 @@ def compare_structure(source: NotebookNode, submitted: NotebookNode) -> list[Str
             )
         )
     return problems
+
+
+def _changed_role(teacher: dict[str, object], student: dict[str, object]) -> str:
+    return ", ".join(
+        f"{key}: {teacher.get(key)!r} became {student.get(key)!r}"
+        for key in teacher
+        if teacher.get(key) != student.get(key)
+    )
+
+
+def restore_roles(source: NotebookNode, submitted: NotebookNode) -> NotebookNode:
+    """Every graded cell gets the teacher's nbgrader metadata back: whether it is a test, an
+    answer or read-only, and its points, are the teacher's to say."""
+    teacher = {gid: meta for gid, meta, _ in _graded_source_cells(source)}
+    result = copy.deepcopy(submitted)
+    for cell in result.cells:
+        gid = nbgrader_meta(cell).get("grade_id")
+        if gid and str(gid) in teacher:
+            cell.metadata["nbgrader"] = copy.deepcopy(teacher[str(gid)])
+    return result
 
 
 def drop_earlier_duplicates(notebook: NotebookNode) -> NotebookNode:
@@ -181,6 +230,8 @@ class RepairStructure(NbGraderPreprocessor):
         problems = compare_structure(source, nb)
         for p in problems:
             self.log.warning("%s", p.message)
+        if any(p.kind == "metadata-changed" for p in problems):
+            nb = restore_roles(source, nb)
         if any(p.kind == "duplicated" for p in problems):
             nb = drop_earlier_duplicates(nb)
         if any(p.kind == "missing" for p in problems):
