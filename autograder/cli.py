@@ -189,6 +189,7 @@ def grade(
         pool.start()  # the local workers' imports, on another core, while ours load
     from autograder.grading.collect import discover, opened
     from autograder.grading.engine import GradingContext, grade_all
+    from autograder.grading.scores import breakdowns
     from autograder.sandbox import require
 
     course = load_course(ctx.repo, course_id)
@@ -239,8 +240,12 @@ def grade(
                 scheduler=scheduler,
                 on_skip=skip,
             )
+    # Cells a person grades have no score yet: such a total is not final (grading/scores.py).
+    manual = any(spec.manual for spec in assignment.notebooks)
+    split = breakdowns(url, course.id, assignment) if manual else {}
     table = Table(title=f"{course.id}/{assignment.id}: {len(graded)} submissions")
-    for column in ("student", "score", "status", "notes"):
+    columns = ("student", "score", "graded by a person", "status", "notes")
+    for column in columns if manual else columns[:2] + columns[3:]:
         table.add_column(column, overflow="fold")
     for r in sorted(graded, key=lambda r: r.student):
         notes = "\n".join(r.messages[:6])
@@ -248,15 +253,30 @@ def grade(
             notes += f"\n(+{len(r.messages) - 6} more)"
         if r.student in skipped:
             notes = "(unchanged since it was graded; --force regrades)\n" + notes
-        table.add_row(
-            literal(r.student), f"{r.score:g} / {r.max_score:g}", literal(r.status), literal(notes)
-        )
+        row = [literal(r.student), literal(f"{r.score:g} / {r.max_score:g}")]
+        if manual:
+            b = split.get(r.student)
+            row.append(literal(f"{b.manual:g} / {b.manual_max:g}" if b else ""))
+            if b is not None and not b.complete:
+                row[1] = literal(f"{b.autograded:g} / {b.autograded_max:g} autograded, not final")
+                points = f"{b.waiting_points:g} point" + ("" if b.waiting_points == 1 else "s")
+                row[2] = literal(f"waiting: {', '.join(b.waiting)} ({points})")
+        table.add_row(*row, literal(r.status), literal(notes))
     out.print(table)
     counts = Counter(r.status for r in graded)
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
     out.print(
         literal(f"{len(graded)} submissions: {summary}; {len(skipped)} unchanged since last graded")
     )
+    waiting = sum(not b.complete for b in split.values())
+    if waiting:
+        out.print(
+            literal(
+                f"{waiting} submissions wait for grading by a person: run `nbgrader formgrader` "
+                f"in {ctx.repo.rel(ctx.repo.course_dir(course.id))}/ and grade "
+                "the answers and tasks marked as needing manual grading"
+            )
+        )
     if counts.get("error"):
         sys.exit(1)
 
@@ -272,20 +292,28 @@ def feedback(
 ) -> None:
     """Write per-student HTML feedback for graded submissions."""
     from autograder.feedback import generate
+    from autograder.grading.scores import breakdowns
 
     course = load_course(ctx.repo, course_id)
     assignment = course.assignment(assignment_id)
-    written = generate(
-        course, assignment, ctx.repo.course_dir(course.id), ctx.db_url(course, db), student
-    )
+    url = ctx.db_url(course, db)
+    written = generate(course, assignment, ctx.repo.course_dir(course.id), url, student)
     if not written:
         raise AutograderError(
             f"{course.id}/{assignment.id}: nothing graded yet; run autograder grade first"
         )
+    split = breakdowns(url, course.id, assignment)
     failed = False
     for sid, where in written.items():
         if isinstance(where, Path):
-            out.print(literal(f"{sid}: {ctx.repo.rel(where)}"))
+            b = split.get(sid)
+            waiting = (
+                f" (not final: {', '.join(b.waiting)} still to be graded by a person in "
+                "formgrader; run feedback again afterwards)"
+                if b is not None and not b.complete
+                else ""
+            )
+            out.print(literal(f"{sid}: {ctx.repo.rel(where)}{waiting}"))
         else:
             failed = True
             out.print(literal(f"{sid}: {where}", "red"))

@@ -1,7 +1,8 @@
 """Grades out of the gradebook as CSV files a teacher can use directly.
 
-- `grades.csv`: one row per student and assignment (score after late penalty, status);
-- `questions.csv`: one row per student and graded cell;
+- `grades.csv`: one row per student and assignment (score after late penalty, status,
+  the autograded and the manually graded part, and the cells still waiting for a person);
+- `questions.csv`: one row per student and graded cell, with who graded it;
 - `moodle.csv`: Moodle's grade import ("Import grades from CSV"): `Username`, then one
   column per assignment (its title) and one `Feedback: <title>` column; map `Username`
   to your users' username and each title to its grade item when importing;
@@ -10,7 +11,10 @@
   `Points Possible` row first. Our student id goes in `SIS User ID` and `SIS Login ID`.
 
 Students without a submission get an empty cell in the LMS files (not zero), so an
-import never overwrites a grade entered by hand.
+import never overwrites a grade entered by hand. So do students whose written answers
+or tasks still wait for a person (formgrader): their total is not final, so `score` is
+empty there and in `grades.csv`, `needs_manual_grading` names the cells, and the LMS
+note says what was autograded so far.
 """
 
 from __future__ import annotations
@@ -18,10 +22,11 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import Grade, Gradebook, MissingEntry
 
 from autograder.config import Course
 from autograder.grading import results
+from autograder.grading.scores import breakdown
 
 STUDENT_COLUMNS = [
     "student_id",
@@ -31,8 +36,19 @@ STUDENT_COLUMNS = [
     "late_penalty",
     "status",
     "timestamp",
+    "autograded_score",
+    "manual_score",
+    "needs_manual_grading",
 ]
-QUESTION_COLUMNS = ["student_id", "assignment", "notebook", "grade_id", "score", "max_score"]
+QUESTION_COLUMNS = [
+    "student_id",
+    "assignment",
+    "notebook",
+    "grade_id",
+    "score",
+    "max_score",
+    "graded_by",
+]
 
 
 def export(
@@ -45,6 +61,8 @@ def export(
     with Gradebook(db_url, course.id) as gb:
         students = sorted(s.id for s in gb.students)
         for aid in wanted:
+            assignment = course.assignment(aid)
+            has_manual = any(spec.manual for spec in assignment.notebooks)
             recorded = results.load(db_url, aid)
             try:
                 gb.find_assignment(aid)
@@ -54,19 +72,23 @@ def export(
                 try:
                     sub = gb.find_submission(aid, sid)
                 except MissingEntry:
-                    student_rows.append([sid, aid, "", "", "", "missing", ""])
+                    student_rows.append([sid, aid, "", "", "", "missing", "", "", "", ""])
                     continue
                 penalty = float(sub.late_submission_penalty or 0.0)
                 status = recorded[sid].status if sid in recorded else "graded"
+                split = breakdown(sub, assignment)
                 student_rows.append(
                     [
                         sid,
                         aid,
-                        f"{float(sub.score) - penalty:g}",
+                        f"{float(sub.score) - penalty:g}" if split.complete else "",
                         f"{float(sub.max_score):g}",
                         f"{penalty:g}",
                         status,
                         sub.timestamp.isoformat() if sub.timestamp else "",
+                        f"{split.autograded:g}",
+                        f"{split.manual:g}" if has_manual else "",
+                        " ".join(split.waiting),
                     ]
                 )
                 for nb in sub.notebooks:
@@ -77,8 +99,9 @@ def export(
                                 aid,
                                 nb.name,
                                 grade.name,
-                                f"{float(grade.score):g}",
+                                "" if grade.needs_manual_grade else f"{float(grade.score):g}",
                                 f"{float(grade.max_score):g}",
+                                _graded_by(grade),
                             ]
                         )
     titles = {a.id: a.title for a in course.assignments}
@@ -116,17 +139,30 @@ def export(
     return paths
 
 
+def _graded_by(grade: Grade) -> str:
+    if grade.needs_manual_grade:
+        return "waiting for a person"
+    return "person" if grade.manual_score is not None else "autograder"
+
+
 def _lms_note(row: list[str]) -> str:
     """The feedback an LMS shows the student beside the grade.
 
     A `tamper` submission was graded (its real answers earned its score); only
-    `ungradable` and `error` ones were not."""
+    `ungradable` and `error` ones were not. One with answers still waiting for a person
+    has no total yet (the score cell is empty), so the note says what is known so far."""
     status = row[5]
     if status == "missing":
         return "No submission."
     if status not in (results.GRADED, results.TAMPER):
         return "Could not be graded automatically; see the feedback page."
-    note = f"{row[2]} of {row[3]} points."
+    if row[9]:
+        note = (
+            f"Not graded completely yet: {row[7]} points from the automatic tests so far; "
+            "your teacher still grades some answers by hand."
+        )
+    else:
+        note = f"{row[2]} of {row[3]} points."
     if row[4] not in ("", "0"):
         note += f" Late penalty: {row[4]} points."
     if status == results.TAMPER:

@@ -4,6 +4,11 @@ Feedback shows each test's result, points and message, never the source of hidde
 tests (a complaint about nbgrader for years): `HideHiddenTests` runs in nbgrader's
 feedback pipeline, blanks the hidden region of every test cell and shortens error
 tracebacks to their last line, since a traceback quotes the failing hidden assert.
+
+Answers and tasks a person grades count as zero in nbgrader's page until someone
+grades them in formgrader; `NoteManualGrading` says so on the page, at the top and
+under each such cell, so a student never reads a partial score as final. Scores a
+person entered are shown as nbgrader shows any score (GetGrades reads them).
 """
 
 from __future__ import annotations
@@ -13,12 +18,14 @@ from pathlib import Path
 
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat import NotebookNode
+from nbformat.v4 import new_markdown_cell
+from nbgrader.api import Gradebook
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from autograder.config import Assignment, Course
 from autograder.grading import results
 from autograder.nbgrader_setup import NBGRADER_LOCK, make_api, nbgrader_problem
-from autograder.notebooks import HIDDEN_MARKERS
+from autograder.notebooks import HIDDEN_MARKERS, nbgrader_meta
 
 HIDDEN_PLACEHOLDER = "# Hidden tests ran here; their code is not shown."
 
@@ -48,6 +55,41 @@ class HideHiddenTests(NbGraderPreprocessor):
                     message = f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"
                     output["traceback"] = [message.rstrip(": ")]
         return cell, resources
+
+
+class NoteManualGrading(NbGraderPreprocessor):
+    """Mark what a person has yet to grade: a note at the top, one under each such cell."""
+
+    def preprocess(
+        self, nb: NotebookNode, resources: ResourcesDict
+    ) -> tuple[NotebookNode, ResourcesDict]:
+        info = resources["nbgrader"]
+        with Gradebook(info["db_url"]) as gb:
+            notebook = gb.find_submission_notebook(
+                info["notebook"], info["assignment"], info["student"]
+            )
+            waiting = {g.name: float(g.max_score) for g in notebook.grades if g.needs_manual_grade}
+        if not waiting:
+            return nb, resources
+        cells = []
+        for cell in nb.cells:
+            cells.append(cell)
+            points = waiting.get(nbgrader_meta(cell).get("grade_id"))
+            if points is not None:
+                cells.append(
+                    new_markdown_cell(
+                        f"**Not graded yet.** Your teacher grades this by hand ({points:g} "
+                        "points); until then it counts as 0 in the score above."
+                    )
+                )
+        total = sum(waiting.values())
+        top = (
+            f"**This score is not final.** {len(waiting)} of your answers or tasks "
+            f"({total:g} points) are still to be graded by your teacher; they count as 0 "
+            "until then. You will get this page again once they are graded."
+        )
+        nb.cells = [new_markdown_cell(top), *cells]
+        return nb, resources
 
 
 def _explanation_page(course: Course, assignment: Assignment, result: results.StudentResult) -> str:

@@ -55,6 +55,7 @@ _EXCEPTION_LINE = re.compile(r"^\s*[A-Za-z_.]*(Error|Exception|Exit|Interrupt)\b
 FEEDBACK_PREPROCESSORS = [
     "autograder.feedback.HideHiddenTests",
     "nbgrader.preprocessors.GetGrades",
+    "autograder.feedback.NoteManualGrading",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 

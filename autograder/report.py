@@ -2,8 +2,10 @@
 
 It answers the questions a teacher has after grading hundreds of submissions:
 how did the class do, which questions were hard, which tests fail most and why,
-who was late, and which submissions need a human (ungradable, grader errors,
-tampering). Figures are PNG files beside the page, so it opens offline.
+who was late, which submissions need a human (ungradable, grader errors,
+tampering), and which written answers and tasks still wait to be graded by a person
+(their scores count as zero until then, so the page says which totals are not final).
+Figures are PNG files beside the page, so it opens offline.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from nbgrader.api import Gradebook, MissingEntry  # noqa: E402
 
 from autograder.config import Assignment, Course  # noqa: E402
 from autograder.grading import results  # noqa: E402
+from autograder.grading.scores import Breakdown, breakdown  # noqa: E402
 
 
 @dataclass
@@ -31,6 +34,9 @@ class QuestionStats:
     notebook: str
     max_score: float
     scores: list[float] = field(default_factory=list)
+    """Final scores only: a cell waiting for a person is counted in `waiting` instead."""
+    by_person: bool = False
+    waiting: int = 0
 
     @property
     def pass_rate(self) -> float:
@@ -52,6 +58,7 @@ class Submission:
     penalty: float
     status: str
     messages: list[str]
+    split: Breakdown = field(default_factory=lambda: Breakdown(()))
 
 
 def collect(course: Course, assignment: Assignment, db_url: str):
@@ -75,15 +82,18 @@ def collect(course: Course, assignment: Assignment, db_url: str):
                     penalty,
                     record.status if record else "graded",
                     record.messages if record else [],
+                    breakdown(sub, assignment),
                 )
             )
-            for nb in sub.notebooks:
-                for grade in nb.grades:
-                    key = (nb.name, grade.name)
-                    stats = questions.setdefault(
-                        key, QuestionStats(grade.name, nb.name, float(grade.max_score))
-                    )
-                    stats.scores.append(float(grade.score))
+            for cell in submissions[-1].split.cells:
+                stats = questions.setdefault(
+                    (cell.notebook, cell.grade_id),
+                    QuestionStats(cell.grade_id, cell.notebook, cell.max_score, [], cell.by_person),
+                )
+                if cell.waiting:
+                    stats.waiting += 1
+                else:
+                    stats.scores.append(cell.score)
     return sorted(submissions, key=lambda s: s.student), sorted(
         questions.values(), key=lambda q: (q.notebook, q.grade_id)
     )
@@ -137,6 +147,12 @@ def _figures(
     return figures
 
 
+def _graded_by(question: QuestionStats) -> str:
+    if not question.by_person:
+        return "tests"
+    return "a person" + (f" ({question.waiting} waiting)" if question.waiting else "")
+
+
 def _feedback_link(course_root: Path, out: Path, student: str, assignment: Assignment) -> str:
     """A link from the page in `out` to the student's feedback page.
 
@@ -179,13 +195,22 @@ def write(
             f"of {max_score:g} points.</p>",
             f"<img src='{figures['scores']}' alt='Histogram of scores: {len(submissions)} "
             f"submissions, mean {mean:.1f} of {max_score:g} points'>",
+        ]
+        waiting = [s for s in submissions if not s.split.complete]
+        if waiting:
+            parts.append(
+                f"<p><strong>Not final:</strong> {len(waiting)} of {len(submissions)} submissions "
+                "have answers or tasks still to be graded by a person (below); they count as "
+                "zero in these figures until then.</p>"
+            )
+        parts += [
             "<h2>Questions</h2>",
             "<table><tr><th>question</th><th>points</th><th>pass rate</th>"
-            "<th>mean points</th></tr>",
+            "<th>mean points</th><th>graded by</th></tr>",
         ]
         parts += [
             f"<tr><td>{esc(q.grade_id)}</td><td>{q.max_score:g}</td><td>{q.pass_rate:.0%}</td>"
-            f"<td>{q.mean:.2f}</td></tr>"
+            f"<td>{q.mean:.2f}</td><td>{_graded_by(q)}</td></tr>"
             for q in questions
         ]
         parts.append("</table>")
@@ -199,7 +224,9 @@ def write(
             "<table><tr><th>test</th><th>failures</th><th>most common messages</th></tr>",
         ]
         ranked = sorted(
-            questions, key=lambda q: sum(s < q.max_score for s in q.scores), reverse=True
+            (q for q in questions if not q.by_person),
+            key=lambda q: sum(s < q.max_score for s in q.scores),
+            reverse=True,
         )
         for q in ranked:
             n_fail = sum(s < q.max_score for s in q.scores)
@@ -224,6 +251,23 @@ def write(
             parts.append("</table>")
         else:
             parts.append("<p>None.</p>")
+        if waiting or any(q.by_person for q in questions):
+            parts.append("<h2>Waiting for grading by a person</h2>")
+        if waiting:
+            parts += [
+                "<p>Grade these in formgrader (<code>nbgrader formgrader</code> in the course "
+                "folder), then run <code>autograder feedback</code>, <code>export</code> and "
+                "<code>report</code> again.</p>",
+                "<table><tr><th>student</th><th>answers and tasks</th><th>points</th></tr>",
+            ]
+            parts += [
+                f"<tr><td>{esc(s.student)}</td><td>{esc(', '.join(s.split.waiting))}</td>"
+                f"<td>{s.split.waiting_points:g}</td></tr>"
+                for s in waiting
+            ]
+            parts.append("</table>")
+        elif any(q.by_person for q in questions):
+            parts.append("<p>None: every answer and task has its score.</p>")
         attention = [s for s in submissions if s.status != results.GRADED]
         parts.append("<h2>Submissions that need a human</h2>")
         if attention:
@@ -243,8 +287,9 @@ def write(
         ]
         for s in submissions:
             link = _feedback_link(course_root, out, s.student, assignment)
+            final = "" if s.split.complete else " (not final: grading by a person to come)"
             parts.append(
-                f"<tr><td>{esc(s.student)}</td><td>{s.score:g} / {s.max_score:g}</td>"
+                f"<tr><td>{esc(s.student)}</td><td>{s.score:g} / {s.max_score:g}{final}</td>"
                 f"<td>{esc(s.status)}</td><td>{link}</td></tr>"
             )
         parts.append("</table></body></html>")

@@ -184,7 +184,12 @@ def add_course(root: Path, course_id: str, title: str) -> None:
 
 MODEL_ANSWER = "Adding is exact for integers, so `add(a, b)` can be trusted for money in cents."
 PARTIAL_TEST = (
-    "score = 0.0\nif add(2, 2) == 4:\n    score += 1.0\nif mul(2, 2) == 4:\n    score += 1.0\nscore"
+    "score = 0.0\n"
+    "if add(2, 2) == 4:\n"
+    "    score += 1.5\n"
+    "if mul(2, 3) == 6:\n"
+    "    score += 0.5\n"
+    "score  # nbgrader's partial credit: the cell's output is its score"
 )
 
 

@@ -135,11 +135,14 @@ def test_export_csv_per_student_and_question(graded: dict) -> None:
     result = invoker(root)("export", "demo", "--out", str(root / "out"))
     assert result.exit_code == 0, result.output
     rows = (root / "out/grades.csv").read_text().splitlines()
-    assert rows[0] == "student_id,assignment,score,max_score,late_penalty,status,timestamp"
+    assert rows[0] == (
+        "student_id,assignment,score,max_score,late_penalty,status,timestamp,"
+        "autograded_score,manual_score,needs_manual_grading"
+    )
     assert any(r.startswith("correct,a1,5,5,0,graded") for r in rows)
     assert any(r.startswith("broken,a1,0,5,0,ungradable") for r in rows)
     questions = (root / "out/questions.csv").read_text().splitlines()
-    assert "empty,a1,demo,test_mul,0,3" in questions
+    assert "empty,a1,demo,test_mul,0,3,autograder" in questions
 
 
 def test_lms_exports_have_the_documented_layouts(graded: dict) -> None:
