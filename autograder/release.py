@@ -7,17 +7,48 @@ import shutil
 from pathlib import Path
 
 import nbformat
+from nbformat import NotebookNode
 from nbgrader.api import Gradebook
 
 from autograder import manifest
 from autograder.config import Assignment, Course
 from autograder.errors import AutograderError
+from autograder.grading.repair import UNANSWERED_STUB
 from autograder.nbgrader_setup import NBGRADER_LOCK, make_api, nbgrader_problem
-from autograder.notebooks import HIDDEN_MARKERS, SOLUTION_MARKERS, contains_marker, read_notebook
+from autograder.notebooks import (
+    HIDDEN_MARKERS,
+    SOLUTION_MARKERS,
+    contains_marker,
+    nbgrader_meta,
+    read_notebook,
+)
+
+MARK_SCHEME_MARKERS = ("BEGIN MARK SCHEME", "END MARK SCHEME")
+"""nbgrader's delimiters of a task's mark scheme, which only the teacher's copy keeps."""
+TEXT_STUB = "YOUR ANSWER HERE"
+"""What nbgrader leaves in a released written answer (ClearSolutions.text_stub)."""
 
 
-def leaks(release_dir: Path, assignment: Assignment) -> list[str]:
-    """Why a release must not be handed out (solutions or hidden tests left in it)."""
+def _model_answers(release: NotebookNode, source: NotebookNode) -> list[str]:
+    """Answer cells whose released text is the teacher's own. A written answer graded by
+    a person is usually all model answer, with no solution markers to look for."""
+    teacher = {
+        str(meta["grade_id"]): cell.source.strip()
+        for cell in source.cells
+        if (meta := nbgrader_meta(cell)).get("solution") and meta.get("grade_id")
+    }
+    return [
+        str(meta["grade_id"])
+        for cell in release.cells
+        if (meta := nbgrader_meta(cell)).get("solution")
+        and cell.source.strip() not in ("", TEXT_STUB, UNANSWERED_STUB)
+        and cell.source.strip() == teacher.get(str(meta.get("grade_id")))
+    ]
+
+
+def leaks(release_dir: Path, assignment: Assignment, source_dir: Path | None = None) -> list[str]:
+    """Why a release must not be handed out: solutions, hidden tests or mark schemes left
+    in it, or (given the teacher's `source_dir`) an answer cell left as the model answer."""
     problems = []
     for nb in assignment.notebooks:
         path = release_dir / nb.file
@@ -29,6 +60,11 @@ def leaks(release_dir: Path, assignment: Assignment) -> list[str]:
             problems.append(f"{path}: contains a solution region")
         if contains_marker(notebook, HIDDEN_MARKERS):
             problems.append(f"{path}: contains hidden tests")
+        if contains_marker(notebook, MARK_SCHEME_MARKERS):
+            problems.append(f"{path}: contains a task's mark scheme")
+        if source_dir is not None and (source_dir / nb.file).is_file():
+            for gid in _model_answers(notebook, read_notebook(source_dir / nb.file)):
+                problems.append(f"{path}: answer cell {gid!r} still holds the model answer")
     return problems
 
 
@@ -53,7 +89,7 @@ def generate_release(
         gb.update_or_create_assignment(assignment.id, duedate=due)
     release_dir = course_root / "release" / assignment.id
     try:
-        problems = leaks(release_dir, assignment)
+        problems = leaks(release_dir, assignment, course_root / "source" / assignment.id)
         if problems:
             raise AutograderError(
                 f"{course.id}/{assignment.id}: release refused, and {release_dir} removed "

@@ -13,7 +13,8 @@ from autograder import release as release_mod
 from autograder.config import load_course
 from autograder.paths import Repo
 from autograder.release import leaks
-from tests.conftest import Invoke
+from tests.conftest import Invoke, invoker
+from tests.factory import make_manual_repo
 
 
 def test_release_removes_solutions_and_hidden_tests(repo: Path, cli: Invoke) -> None:
@@ -69,3 +70,26 @@ def test_a_refused_release_is_removed(
     assert result.exit_code == 2
     assert "release refused" in result.output and "contains a solution region" in result.output
     assert not release_dir.exists()
+
+
+def test_leak_check_catches_a_model_answer_and_a_mark_scheme(tmp_path: Path) -> None:
+    """A written answer is all model answer, with no solution markers to find."""
+    repo = make_manual_repo(tmp_path / "repo")
+    course = load_course(Repo(repo), "demo")
+    folder = repo / "fake-release"
+    folder.mkdir()
+    source = repo / "assignments/demo/source/a1"
+    nbformat.write(nbformat.read(source / "demo.ipynb", as_version=4), folder / "demo.ipynb")
+    problems = leaks(folder, course.assignment("a1"), source)
+    assert any("answer cell 'explain_add' still holds the model answer" in p for p in problems)
+    assert any("contains a task's mark scheme" in p for p in problems)
+
+
+def test_a_written_answer_is_released_empty(tmp_path: Path) -> None:
+    repo = make_manual_repo(tmp_path / "repo")
+    result = invoker(repo)("release", "demo", "a1")
+    assert result.exit_code == 0, result.output
+    notebook = nbformat.read(repo / "assignments/demo/release/a1/demo.ipynb", as_version=4)
+    cells = {c.metadata["nbgrader"]["grade_id"]: c.source for c in notebook.cells}
+    assert cells["explain_add"] == "YOUR ANSWER HERE"
+    assert "MARK SCHEME" not in cells["task_review"]
