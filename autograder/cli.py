@@ -16,6 +16,7 @@ import gc
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -28,6 +29,11 @@ from autograder import book as book_mod
 from autograder.config import Course, load_all, load_course
 from autograder.errors import AutograderError
 from autograder.paths import Repo
+
+if TYPE_CHECKING:
+    from autograder.grading.collect import Submission
+    from autograder.grading.engine import GradingContext
+    from autograder.grading.results import StudentResult
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -202,8 +208,10 @@ def grade(
         )
     url = ctx.db_url(course, db)
     grading = GradingContext(course, assignment, ctx.repo.course_dir(course.id), url)
-    with opened(submissions) as folder:
-        found = discover(folder, assignment, ctx.repo.source_dir(course.id, assignment.id))
+    with opened(submissions) as inbox:
+        for warning in inbox.warnings:
+            err.print(Text.assemble(("warning:", "bold yellow"), " ", warning))
+        found = discover(inbox, assignment, ctx.repo.source_dir(course.id, assignment.id))
         if students:
             unknown = sorted(set(students) - {s.student for s in found})
             if unknown:
@@ -211,6 +219,8 @@ def grade(
             found = [s for s in found if s.student in students]
         if not found:
             raise AutograderError(f"{submissions}: no submissions found for {assignment.id}")
+        rejected = [s for s in found if s.rejected]
+        found = [s for s in found if not s.rejected]
         columns = (
             TextColumn("{task.description}"),
             BarColumn(),
@@ -240,6 +250,7 @@ def grade(
                 scheduler=scheduler,
                 on_skip=skip,
             )
+    graded += [_record_rejected(grading, sub) for sub in rejected]
     # Cells a person grades have no score yet: such a total is not final (grading/scores.py).
     manual = any(spec.manual for spec in assignment.notebooks)
     split = breakdowns(url, course.id, assignment) if manual else {}
@@ -279,6 +290,26 @@ def grade(
         )
     if counts.get("error"):
         sys.exit(1)
+
+
+def _record_rejected(grading: GradingContext, sub: Submission) -> StudentResult:
+    """Record a submission that collecting refused (see grading/collect.py) as ungradable:
+    zero points and the reason, like a notebook that cannot be read, so that report,
+    feedback and export show it and the teacher knows what to fix."""
+    from autograder.grading import results
+
+    db_url, assignment = grading.db_url, grading.assignment
+    results.record_zero(db_url, grading.course.id, assignment.id, sub.student)
+    messages = [
+        *sub.notes,
+        *sub.rejected,
+        "not graded: it scores zero until the problem above is fixed and it is graded again",
+    ]
+    result = results.StudentResult(
+        sub.student, results.UNGRADABLE, 0.0, assignment.max_score, 0.0, messages
+    )
+    results.save(db_url, assignment.id, result)
+    return result
 
 
 @main.command()
