@@ -14,9 +14,10 @@ from pathlib import Path
 
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
+from nbgrader.utils import determine_grade
 
 from autograder import manifest as manifest_mod
-from autograder.notebooks import first_error, nbgrader_meta, read_notebook
+from autograder.notebooks import TEXT_STUB, first_error, nbgrader_meta, read_notebook
 
 PASS, FAIL, TODO, NOT_RUN = "pass", "fail", "not answered", "not run"
 
@@ -54,13 +55,29 @@ def _outcome(cell, cell_timeout: int) -> tuple[str, str]:
         return NOT_RUN, "did not run (an earlier cell stopped the kernel)"
     failure = first_error(cell)
     if failure is None:
-        return PASS, ""
+        return _score_outcome(cell)
     kind, ename, first = failure
     if kind == "unanswered":
         return TODO, "the function it tests still raises NotImplementedError"
     if kind == "timeout":
         return FAIL, f"stopped after {cell_timeout} s: look for an endless loop or slow code"
     return FAIL, f"{ename}: {first}".rstrip(": ")
+
+
+def _score_outcome(cell) -> tuple[str, str]:
+    """A test that ran without error still earns less than its points, as nbgrader scores
+    it (nbgrader.utils.determine_grade), when it writes to stderr (zero) or when its
+    output is a number (partial credit: that number)."""
+    points = float(nbgrader_meta(cell).get("points", 0) or 0)
+    try:
+        score, _ = determine_grade(cell)
+    except ValueError:  # nbgrader refuses partial credit above the cell's points
+        return FAIL, f"its output is more than the test's {points:g} points"
+    if score is None or score >= points:
+        return PASS, ""
+    if any(o.get("output_type") == "stream" and o.get("name") == "stderr" for o in cell.outputs):
+        return FAIL, "it wrote to stderr (a warning?), and a test that does scores zero"
+    return FAIL, f"partial credit: {score:g} of {points:g} points"
 
 
 def check_notebook(path: Path, timeout: int | None = None) -> CheckReport:
@@ -77,7 +94,9 @@ def check_notebook(path: Path, timeout: int | None = None) -> CheckReport:
         ]
     for cell in notebook.cells:
         meta = nbgrader_meta(cell)
-        if meta.get("solution") and "raise NotImplementedError" in cell.source:
+        if meta.get("solution") and (
+            "raise NotImplementedError" in cell.source or cell.source.strip() == TEXT_STUB
+        ):
             report.unanswered.append(str(meta.get("grade_id")))
     client = NotebookClient(
         notebook,

@@ -18,6 +18,8 @@ from autograder.errors import SubmissionError
 
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 HIDDEN_MARKERS = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
+TEXT_STUB = "YOUR ANSWER HERE"
+"""What nbgrader leaves in a released written answer (ClearSolutions.text_stub)."""
 
 
 def read_notebook(path: Path, label: str | None = None) -> NotebookNode:

@@ -18,6 +18,7 @@ from autograder.nbgrader_setup import NBGRADER_LOCK, make_api, nbgrader_problem
 from autograder.notebooks import (
     HIDDEN_MARKERS,
     SOLUTION_MARKERS,
+    TEXT_STUB,
     contains_marker,
     nbgrader_meta,
     read_notebook,
@@ -25,8 +26,6 @@ from autograder.notebooks import (
 
 MARK_SCHEME_MARKERS = ("BEGIN MARK SCHEME", "END MARK SCHEME")
 """nbgrader's delimiters of a task's mark scheme, which only the teacher's copy keeps."""
-TEXT_STUB = "YOUR ANSWER HERE"
-"""What nbgrader leaves in a released written answer (ClearSolutions.text_stub)."""
 
 
 def _model_answers(release: NotebookNode, source: NotebookNode) -> list[str]:

@@ -9,8 +9,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tests.conftest import Invoke
-from tests.factory import answered
+from tests.conftest import Invoke, invoker
+from tests.factory import answered, make_manual_repo
 
 EXE = Path(sys.executable).with_name("autograder")
 ANSWERS = {
@@ -94,3 +94,16 @@ def test_broken_notebook_gets_a_clear_error(tmp_path: Path) -> None:
     result = subprocess.run([EXE, "check", str(path)], capture_output=True, text=True)
     assert result.returncode == 2
     assert "demo.ipynb: not valid JSON" in result.stderr
+
+
+def test_partial_credit_and_a_written_answer_are_reported(tmp_path: Path) -> None:
+    """A partial-credit test that earns part of its points is not a pass, and a written
+    answer still reading "YOUR ANSWER HERE" is not answered."""
+    repo = make_manual_repo(tmp_path / "repo")
+    assert invoker(repo)("release", "demo", "a1").exit_code == 0
+    release = nbformat.read(repo / "assignments/demo/release/a1/demo.ipynb", as_version=4)
+    wrong = answered(release, {**ANSWERS, "mul": "def mul(a, b):\n    return a + b"})
+    result = run_check(wrong, tmp_path / "student")
+    assert result.returncode == 1
+    assert "FAIL test_partial (2 points): partial credit: 1.5 of 2 points" in result.stdout
+    assert "Not answered yet: explain_add" in result.stdout
