@@ -17,9 +17,11 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from nbformat.v4 import new_code_cell, new_notebook, new_output
 from nbgrader.api import Gradebook
 from nbgrader.utils import determine_grade
 
+from autograder.grading import engine
 from tests.conftest import invoker
 from tests.factory import answered, make_manual_repo, manual_notebook, save
 
@@ -157,3 +159,18 @@ def test_report_shows_manual_scores_and_what_waits(run: dict) -> None:
     assert "<td>explain_add</td><td>2</td><td>0%</td><td>0.75</td><td>a person (1 waiting)" in page
     failing = page.split("<h2>Tests that fail most often</h2>")[1].split("<h2>")[0]
     assert "explain_add" not in failing and "task_review" not in failing
+
+
+def test_an_answer_graded_by_a_person_is_no_failing_test() -> None:
+    """A code answer a person grades may raise; that is for the person to judge."""
+
+    def cell(gid: str, solution: bool) -> nbformat.NotebookNode:
+        meta = {"grade": True, "solution": solution, "grade_id": gid, "points": 1}
+        result = new_code_cell("1 / 0", metadata={"nbgrader": meta})
+        result.outputs = [
+            new_output("error", ename="ZeroDivisionError", evalue="division by zero", traceback=[])
+        ]
+        return result
+
+    notebook = new_notebook(cells=[cell("plot_answer", True), cell("test_plot", False)])
+    assert engine.test_failures(notebook, 5) == ["test_plot: ZeroDivisionError: division by zero"]

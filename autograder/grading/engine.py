@@ -55,11 +55,12 @@ class GradingContext:
 
 
 def test_failures(notebook: NotebookNode, cell_timeout: int) -> list[str]:
-    """One line per failing test cell: what a student needs to know first."""
+    """One line per failing test cell: what a student needs to know first. An answer a
+    person grades (`solution` and `grade`) is no test: its errors are the person's to judge."""
     lines = []
     for cell in notebook.cells:
         meta = nbgrader_meta(cell)
-        if not meta.get("grade") or cell.cell_type != "code":
+        if not meta.get("grade") or meta.get("solution") or cell.cell_type != "code":
             continue
         failure = first_error(cell)
         if failure is None:
