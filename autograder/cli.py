@@ -296,20 +296,14 @@ def _record_rejected(grading: GradingContext, sub: Submission) -> StudentResult:
     """Record a submission that collecting refused (see grading/collect.py) as ungradable:
     zero points and the reason, like a notebook that cannot be read, so that report,
     feedback and export show it and the teacher knows what to fix."""
-    from autograder.grading import results
+    from autograder.grading.engine import record_ungradable
 
-    db_url, assignment = grading.db_url, grading.assignment
-    results.record_zero(db_url, grading.course.id, assignment.id, sub.student)
     messages = [
         *sub.notes,
         *sub.rejected,
         "not graded: it scores zero until the problem above is fixed and it is graded again",
     ]
-    result = results.StudentResult(
-        sub.student, results.UNGRADABLE, 0.0, assignment.max_score, 0.0, messages
-    )
-    results.save(db_url, assignment.id, result)
-    return result
+    return record_ungradable(grading, sub.student, messages)
 
 
 @main.command()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,9 @@ class GradingContext:
 
     def autograded_dir(self, student: str) -> Path:
         return self.course_root / "autograded" / student / self.assignment.id
+
+    def feedback_dir(self, student: str) -> Path:
+        return self.course_root / "feedback" / student / self.assignment.id
 
 
 def test_failures(notebook: NotebookNode, cell_timeout: int) -> list[str]:
@@ -100,6 +104,22 @@ def _check_notebooks(
     return messages, unreadable, tampered
 
 
+def record_ungradable(
+    ctx: GradingContext, student: str, messages: list[str], digest: str = ""
+) -> results.StudentResult:
+    """Zero points and the reason. What an earlier run graded and fed back for this student
+    goes: feedback built from it would contradict the zero."""
+    results.record_zero(ctx.db_url, ctx.course.id, ctx.assignment.id, student)
+    for stale in (ctx.autograded_dir(student), ctx.feedback_dir(student)):
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale)
+    result = results.StudentResult(
+        student, results.UNGRADABLE, 0.0, ctx.assignment.max_score, 0.0, messages
+    )
+    results.save(ctx.db_url, ctx.assignment.id, result, digest)
+    return result
+
+
 def grade_in_worker(job: Job) -> results.StudentResult:
     """The work of one submission; runs in a worker process (see worker.grade_job)."""
     ctx = GradingContext(job.course, job.assignment, Path(job.course_root), job.db_url)
@@ -112,14 +132,9 @@ def grade_in_worker(job: Job) -> results.StudentResult:
         for name in unreadable:
             (folder / name).rename(folder / f"{name}.invalid")
     if not readable:
-        results.record_zero(ctx.db_url, ctx.course.id, ctx.assignment.id, job.student)
         if not job.notebooks:
             messages.append("no notebook of this assignment was handed in")
-        result = results.StudentResult(
-            job.student, results.UNGRADABLE, 0.0, ctx.assignment.max_score, 0.0, messages
-        )
-        results.save(ctx.db_url, ctx.assignment.id, result, job.digest)
-        return result
+        return record_ungradable(ctx, job.student, messages, job.digest)
     api = make_api(ctx.course, ctx.course_root, ctx.db_url, ctx.assignment, job.sandboxed)
     with NBGRADER_LOCK, worker.collecting() as findings:
         outcome = api.autograde(ctx.assignment.id, job.student, force=True, create=True)
