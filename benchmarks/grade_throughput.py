@@ -8,7 +8,10 @@ timing out, hostile), grades them with stock nbgrader (one `nbgrader autograde`
 over all students, its normal use) and with `autograder grade` (sandboxed,
 `--workers` = cores), checks that both give the same scores to the honest
 submissions, and prints submissions per minute for each, the ratio, and the peak
-memory of each grading worker and kernel. Each grader is timed with nothing else
+memory of each grading worker and kernel. It also prints the floor no grader can beat:
+the CPU the notebooks' own cells need (each submission run once in a plain kernel,
+with the teacher's test cells, hidden tests included, as grading runs them), divided
+by the cores, and how far each grader is from it. Each grader is timed with nothing else
 running; memory is sampled in a second, untimed run of ours (the sampler costs CPU).
 Not part of the test suite.
 """
@@ -134,6 +137,47 @@ def rss_sampler(stop: threading.Event, peaks: dict[tuple[int, str], int]) -> Non
         time.sleep(0.2)
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU of a process and of its children that it waited for."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = sum(int(x) for x in fields[11:15])  # utime, stime, cutime, cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def cells_cpu(notebook: nbformat.NotebookNode, source, cell_timeout: int, folder: Path) -> float:
+    """CPU the kernel spends running the notebook's cells, the teacher's test cells (as
+    grading puts them back) in place of the student's copies; kernel start-up excluded."""
+    from nbclient import NotebookClient
+
+    teacher = {
+        c.metadata["nbgrader"]["grade_id"]: c.source
+        for c in source.cells
+        if c.metadata.get("nbgrader", {}).get("locked")
+    }
+    nb = copy.deepcopy(notebook)
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in teacher:
+            cell.source = teacher[gid]
+    client = NotebookClient(
+        nb,
+        timeout=cell_timeout,
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": str(folder)}},
+    )
+    with client.setup_kernel():
+        pid = client.km.provisioner.process.pid
+        client.execute_cell(nbformat.v4.new_code_cell("pass"), 0)  # the kernel is up
+        start = _cpu_seconds(pid)
+        for index, cell in enumerate(nb.cells):
+            try:
+                client.execute_cell(cell, index)
+            except Exception:  # a timeout or a dead kernel ends this notebook's run
+                break
+        return _cpu_seconds(pid) - start
+
+
 def stock_scores(db: Path, aid: str) -> dict[str, float]:
     with sqlite3.connect(db) as conn:
         rows = conn.execute(
@@ -185,9 +229,11 @@ def main() -> None:
         )
         source = nbformat.read(source_dir / nb_name, as_version=4)
         release = nbformat.read(repo / "assignments" / course_id / "release" / aid / nb_name, 4)
+        # Every kind in KINDS' proportions, whatever N (the first N of KINDS would all be
+        # correct ones for N <= 16).
         students = {
             f"{kind}-{i:02d}": kind
-            for i, kind in enumerate((KINDS * (args.n // len(KINDS) + 1))[: args.n])
+            for i, kind in enumerate(KINDS[i * len(KINDS) // args.n] for i in range(args.n))
         }
         incoming = work / "incoming"
         for student, kind in students.items():
@@ -223,6 +269,15 @@ def main() -> None:
 
         stock_seconds = run_stock()
         stock_result = stock_scores(stock / "gradebook.db", aid)
+
+        # The floor: every submission's cells, one after another, nothing else running.
+        floor_cpu = 0.0
+        for student in students:
+            scratch = work / "floor" / student  # what the cells write stays out of `incoming`
+            scratch.mkdir(parents=True)
+            notebook = nbformat.read(incoming / student / aid / nb_name, 4)
+            floor_cpu += cells_cpu(notebook, source, args.cell_timeout, scratch)
+        floor_seconds = floor_cpu / (os.cpu_count() or 1)
 
         # Ours, timed alone: the memory sampler reads /proc for every process five
         # times a second, CPU the graders would otherwise share.
@@ -267,10 +322,11 @@ def main() -> None:
         s: (stock_result.get(s), our_result.get(s)) for s, k in students.items() if k == "hostile"
     }
     n = len(students)
+    kinds = list(students.values())
     stock_rate, our_rate = 60 * n / stock_seconds, 60 * n / our_seconds
     print(
         f"assignment: {args.assignment}, {n} submissions "
-        f"({', '.join(f'{KINDS.count(k) * n // len(KINDS)} {k}' for k in dict.fromkeys(KINDS))})"
+        f"({', '.join(f'{kinds.count(k)} {k}' for k in dict.fromkeys(KINDS))})"
     )
     print(f"stock nbgrader autograde: {stock_seconds:7.1f} s  {stock_rate:6.1f} submissions/min")
     print(
@@ -278,6 +334,11 @@ def main() -> None:
         f"{our_rate:6.1f} submissions/min"
     )
     print(f"ratio: {our_rate / stock_rate:.2f}x")
+    print(
+        f"floor: {floor_seconds:7.1f} s  (the cells' own CPU, {floor_cpu:.1f} s, "
+        f"over {os.cpu_count()} cores); stock is {stock_seconds / floor_seconds:.2f}x the floor, "
+        f"ours {our_seconds / floor_seconds:.2f}x"
+    )
     if len(rounds) > 1:
         for i, (stock_s, ours_s) in enumerate(rounds, 1):
             print(
