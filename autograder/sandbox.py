@@ -379,13 +379,15 @@ class SandboxedKernelManager(AsyncKernelManager):
 
 
 def require(allow_unsandboxed: bool) -> bool:
-    """True to use the sandbox; raise when it is missing and the teacher has not opted out."""
+    """True to use the sandbox; False when the teacher opted out (--no-sandbox), even
+    where the sandbox could run: the flag does what it says. Raises when the sandbox is
+    missing and the teacher has not opted out."""
+    if allow_unsandboxed:
+        return False
     reason = unavailable_reason()
-    if reason is None:
-        return True
-    if not allow_unsandboxed:
+    if reason is not None:
         raise AutograderError(
             f"cannot isolate student code: {reason}. Install bubblewrap, or pass "
             "--no-sandbox to grade WITHOUT isolation (student code then runs with your rights)"
         )
-    return False
+    return True

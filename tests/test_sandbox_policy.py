@@ -39,3 +39,12 @@ def test_no_sandbox_flag_grades_and_warns(no_bwrap: None, cli: Invoke, folder: P
 def test_sandbox_reason_is_none_where_it_can_run() -> None:
     """On the project's machines (Linux, root, bubblewrap installed by .ci/run)."""
     assert sandbox.unavailable_reason() is None
+
+
+@pytest.mark.skipif(sandbox.unavailable_reason() is not None, reason="no sandbox here")
+def test_no_sandbox_flag_is_obeyed_where_the_sandbox_could_run(cli: Invoke, folder: Path) -> None:
+    """It used to grade in the sandbox anyway, whenever bubblewrap was there."""
+    result = cli("grade", "demo", "a1", str(folder), "--no-sandbox")
+    assert result.exit_code == 0, result.output
+    assert "WARNING: grading WITHOUT a sandbox" in result.output
+    assert "5 / 5" in result.output
