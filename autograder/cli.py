@@ -200,7 +200,7 @@ def grade(
 
     course = load_course(ctx.repo, course_id)
     assignment = course.assignment(assignment_id)
-    sandboxed = require(allow_unsandboxed=no_sandbox)
+    sandboxed = require(allow_unsandboxed=no_sandbox, secrets=[ctx.repo.root, submissions])
     if not sandboxed:
         err.print(
             "[bold red]WARNING: grading WITHOUT a sandbox. Student code runs with your rights "

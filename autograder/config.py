@@ -36,7 +36,12 @@ class Titles(_Strict):
 
 
 class Limits(_Strict):
-    """Execution limits for grading one submission (see the grading engine)."""
+    """Execution limits for grading one submission (see the grading engine).
+
+    `disk_mb` bounds everything a kernel can write (its working folder, which starts with
+    the assignment's files, /tmp, its home and /dev/shm) together: they live on one
+    size-limited tmpfs per grading worker, held in the grading machine's memory while used.
+    """
 
     cell_timeout: Annotated[int, Field(gt=0, le=3600)] = 60
     notebook_timeout: Annotated[int, Field(gt=0, le=4 * 3600)] = 600
@@ -44,6 +49,7 @@ class Limits(_Strict):
     cpu_seconds: Annotated[int, Field(gt=0, le=4 * 3600)] = 900
     max_processes: Annotated[int, Field(ge=8, le=4096)] = 256
     max_output_kb: Annotated[int, Field(ge=16, le=65536)] = 2048
+    disk_mb: Annotated[int, Field(ge=16, le=65536)] = 1024
 
     @model_validator(mode="after")
     def _cell_within_notebook(self) -> Limits:

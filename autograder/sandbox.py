@@ -1,13 +1,31 @@
 """Kernels for untrusted student code: bubblewrap, a non-root uid and resource limits.
 
 Each grading worker owns one uid (so RLIMIT_NPROC counts only its own kernel's
-processes) and one scratch folder, the only writable place a kernel sees (at
-/home/student/work). Inside: no network, a read-only view of the system and of
-the Python installation and nothing else (not the course repository, its
-gradebook, the hidden tests, other submissions or the teacher's home), a private
-/tmp, a cleared environment. The kernel talks to the grader over IPC sockets in a
-folder shared for that purpose, because TCP loopback does not cross a network
-namespace. Timeouts interrupt it by message, which reaches Python, not bwrap.
+processes: `worker.claim_uid` takes one no account and no process uses) and one
+folder only root can enter, `/run/autograder/sandbox-<uid>` (`private_root`), on
+which it mounts a tmpfs of the assignment's `disk_mb`. Everything a kernel can
+write lives on that tmpfs: its working folder (at /home/student/work), its home,
+/tmp, /dev/shm and the runtime folder for its connection file and IPC sockets. So
+what a submission writes is bounded as a whole, and the grader puts every folder
+back, as root, before each kernel starts (`Sandbox.reset`): nothing one submission
+leaves or breaks (files, a folder locked with chmod 0, kernel.json turned into a
+folder) reaches the next one.
+
+What a kernel sees (`Sandbox.mounts`): read-only, the system (/usr, /etc, /opt/conda)
+and the Python installation (`readonly_paths`), each folder bound at its own path and
+never the folder around it (a virtual environment inside the course checkout brings
+nothing else of the checkout: the checkout is an empty folder holding it); a fresh
+/proc and /dev; and the writable folders above. Nothing else: not the course
+repository, its gradebook, the hidden tests, other submissions or the teacher's home.
+No network; a cleared environment. The kernel talks to the grader over IPC sockets in
+the runtime folder, because TCP loopback does not cross a network namespace. Timeouts
+interrupt it by message, which reaches Python, not bwrap.
+
+bwrap applies mounts in order, and a mount hides whatever earlier ones put below its
+path: mounts are ordered by depth, so Python under /tmp, /home or /dev/shm is bound
+inside the private folder, after it. A Python installation that holds one of the
+private folders (it is / or /tmp itself), or lies under /proc, cannot be shown:
+`check_layout` refuses it, naming the path, before anything is graded.
 
 Launch chain: prlimit (memory, CPU time, processes, file size, core dumps) ->
 bwrap as root without a user namespace (so it can bind the Python installation
@@ -22,14 +40,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import os
 import platform
 import shutil
 import signal
+import site
+import stat
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from queue import Empty
@@ -55,6 +76,24 @@ TOOLS = ("bwrap", "setpriv", "prlimit")
 RECONNECT_MS = 5
 # Input history stays in memory (In, _i, %history); no SQLite database is made for it.
 KERNEL_ARGS = ("--HistoryManager.hist_file=:memory:", "--HistoryManager.enabled=False")
+RUN_ROOT = Path("/run/autograder")
+"""Root's own folder for the workers' uid claims and sandboxes (see `private_root`)."""
+INODES_PER_MB = 64  # files a sandbox's tmpfs may hold, per MB of disk_mb (at least 4096)
+# Folders on a sandbox's tmpfs: name -> (belongs to the sandbox uid, mode, path inside,
+# or None for the runtime and server folders, bound at their own path).
+FOLDERS: dict[str, tuple[bool, int, str | None]] = {
+    "work": (True, 0o700, INSIDE_WORK),
+    "run": (True, 0o700, None),
+    "tmp": (False, 0o1777, "/tmp"),
+    "home": (False, 0o1777, INSIDE_HOME),
+    "shm": (False, 0o1777, "/dev/shm"),
+    "server": (False, 0o700, None),
+}
+# Where each kernel gets fresh or private folders: no Python installation may hold one.
+PRIVATE_PATHS = ("/proc", "/dev", "/tmp", INSIDE_HOME, INSIDE_WORK, "/dev/shm", str(RUN_ROOT))
+_MS_NOSUID, _MS_NODEV = 2, 4
+_MNT_DETACH, _UMOUNT_NOFOLLOW = 2, 8
+_OPEN_FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
 
 
 def unavailable_reason() -> str | None:
@@ -78,9 +117,153 @@ def empty_folder(folder: Path) -> None:
             entry.unlink()
 
 
+def _under(path: str, folder: str) -> bool:
+    """Whether path lies strictly inside folder (both absolute, normalized: no "..", no
+    trailing "/"). Plain string work: it runs for every pair of mounts before each kernel."""
+    return path != folder and path.startswith(folder.rstrip("/") + "/")
+
+
+def readonly_paths() -> list[str]:
+    """The folders every kernel sees read-only, each bound at its own path: /usr, /etc,
+    /opt/conda, and this Python's installation (its prefixes, a virtual environment's
+    and the interpreter's it was made from, and its user site folder when in use).
+
+    Only these folders are bound, never the folder around one: the folders leading to
+    them are made empty in the sandbox. A folder inside another of the list is left out
+    (the outer one shows it)."""
+    paths = {sys.base_prefix, sys.prefix, sys.exec_prefix, sys.base_exec_prefix}
+    paths |= {"/usr", "/etc", "/opt/conda"}
+    if site.ENABLE_USER_SITE:
+        user_site = site.getusersitepackages()
+        if user_site in sys.path:
+            paths.add(user_site)
+    found = sorted({os.path.abspath(p) for p in paths if os.path.isdir(p)})
+    return [p for p in found if not any(_under(p, other) for other in found)]
+
+
+def check_layout(readonly: Iterable[str], private: Iterable[str] = PRIVATE_PATHS) -> None:
+    """Refuse a read-only folder that the sandbox cannot show: one that is or holds a
+    folder each kernel gets privately (bound over it, it would hide the private one, or
+    make it read-only), or one under /proc, where nothing can be mounted."""
+    private = list(private)
+    for path in readonly:
+        clash = next((p for p in private if p == path or _under(p, path)), None)
+        if clash is not None:
+            raise AutograderError(
+                f"{path}: cannot run kernels in the sandbox with Python installed here: this "
+                f"folder holds {clash}, which each kernel gets a private copy of. Install "
+                "Python (or its virtual environment) in another folder, such as /opt or /usr/local"
+            )
+        if _under(path, "/proc"):
+            raise AutograderError(
+                f"{path}: cannot run kernels in the sandbox with Python installed under /proc"
+            )
+
+
+def _check_ancestors(path: Path) -> None:
+    """Refuse a path whose folders someone other than root could change: each must be
+    root's and not writable by others (or sticky, as /tmp is, so that nobody else can
+    rename or remove root's entries). Only then is what lstat says of path still true
+    when it is used, and no link can be slipped in on the way to it."""
+    for folder in reversed(path.parents):
+        info = os.lstat(folder)
+        mode = stat.S_IMODE(info.st_mode)
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != 0:
+            problem = "is a link or not root's folder"
+        elif mode & 0o022 and not mode & stat.S_ISVTX:
+            problem = f"is writable by others (mode {mode:04o})"
+        else:
+            continue
+        raise AutograderError(
+            f"{path}: cannot keep sandboxes here: {folder} {problem}, so another user "
+            "could replace what is inside it"
+        )
+
+
+def _check_root_folder(path: Path, private: bool) -> None:
+    """Refuse path unless it is a real folder (not a link) that belongs to root, and
+    (private) only root can enter."""
+    info = os.lstat(path)
+    mode = stat.S_IMODE(info.st_mode)
+    if stat.S_ISLNK(info.st_mode):
+        problem = "is a symbolic link"
+    elif not stat.S_ISDIR(info.st_mode):
+        problem = "is not a folder"
+    elif info.st_uid != 0:
+        problem = f"belongs to uid {info.st_uid}, not root"
+    elif private and mode & 0o077:
+        problem = f"has mode {mode:04o}: others can enter it (it must be 0700)"
+    else:
+        return
+    raise AutograderError(
+        f"{path} {problem}; the grader keeps its sandboxes there and must be the only one "
+        "who can change it. Remove it (the grader makes it again as it should be)"
+    )
+
+
+def private_root(path: Path = RUN_ROOT) -> Path:
+    """Root's own folder for the workers' uid claims and sandboxes, made if missing.
+
+    Never a shared temporary folder, where anyone can create the name first (as a link
+    to a folder of root's, which root would then chown and empty). It is refused unless
+    it is a real folder of root's, mode 0700, in folders only root can change."""
+    path = Path(os.path.realpath(path.parent)) / path.name
+    _check_ancestors(path)
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(path, 0o700)
+    _check_root_folder(path, private=True)
+    return path
+
+
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _tmpfs_mounted_at(path: Path) -> bool:
+    with open("/proc/self/mountinfo") as mounts:
+        for line in mounts:
+            fields = line.split(" - ", 1)
+            inside = fields[0].split()
+            if len(inside) > 4 and inside[4] == str(path) and fields[1].startswith("tmpfs "):
+                return True
+    return False
+
+
+def _open_folder(name: str, dir_fd: int, where: Path) -> int:
+    """Open folder name in dir_fd, made if missing; never through a link."""
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(name, 0o700, dir_fd=dir_fd)
+    try:
+        return os.open(name, _OPEN_FOLDER, dir_fd=dir_fd)
+    except OSError as exc:
+        raise AutograderError(f"{where / name}: not a folder the sandbox can use: {exc}") from exc
+
+
+def _empty(fd: int, keep: set[tuple[str, ...]], at: tuple[str, ...] = ()) -> None:
+    """Remove everything in the open folder fd but the folders in keep (paths relative to
+    the folder emptied first; `at` is fd's), whose contents are emptied in turn. Works
+    from the open folder: a link is removed, never followed."""
+    for entry in list(os.scandir(fd)):
+        rel = (*at, entry.name)
+        is_dir = entry.is_dir(follow_symlinks=False)
+        if rel in keep and is_dir and entry.stat(follow_symlinks=False).st_uid == 0:
+            inner = os.open(entry.name, _OPEN_FOLDER, dir_fd=fd)
+            try:
+                _empty(inner, keep, rel)
+            finally:
+                os.close(inner)
+        elif is_dir:
+            shutil.rmtree(entry.name, dir_fd=fd)
+        else:
+            os.unlink(entry.name, dir_fd=fd)
+
+
 @dataclass(frozen=True)
 class Sandbox:
-    """Where one worker's kernels run, and under which limits."""
+    """Where one worker's kernels run, and under which limits.
+
+    Its folders are those of FOLDERS in `root`, the folder of scratch and runtime, on a
+    tmpfs that `prepare` mounts there (and `release` removes)."""
 
     uid: int
     scratch: Path
@@ -89,15 +272,101 @@ class Sandbox:
     """Outside folder for the connection file and IPC sockets (bound at the same path)."""
     limits: Limits
 
+    def __post_init__(self) -> None:
+        if (self.scratch.name, self.runtime.name) != ("work", "run") or (
+            self.scratch.parent != self.runtime.parent
+        ):
+            raise ValueError(
+                f"{self.scratch}, {self.runtime}: a sandbox's folders are work/ and run/ "
+                "of one folder"
+            )
+
+    @property
+    def root(self) -> Path:
+        """The sandbox's own folder, holding its tmpfs."""
+        return self.runtime.parent
+
+    @property
+    def server_dir(self) -> Path:
+        """Outside folder of the fork server's socket: root's alone, bound at the same path."""
+        return self.root / "server"
+
     def prepare(self) -> None:
-        for folder in (self.scratch, self.runtime):
-            folder.mkdir(parents=True, exist_ok=True)
-            os.chown(folder, self.uid, self.uid)
-            folder.chmod(0o700)
-        # Sockets of kernels an earlier worker with this uid left running when it ended.
-        # jupyter_client names a kernel's sockets by the first free numbers, testing
-        # them one by one: left to pile up, they slow every kernel start.
-        empty_folder(self.runtime)
+        """Mount a fresh tmpfs of `disk_mb` at root, with the sandbox's folders in it.
+
+        A mount an earlier worker with this uid left (killed before it could release it)
+        is removed first, and whatever was written on it with it. mount(2) follows links,
+        so root's path is checked first: in folders only root can change, a real folder."""
+        root = self.root
+        _check_ancestors(root)
+        self.release()
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(root, 0o700)
+        _check_root_folder(root, private=False)
+        disk_mb = self.limits.disk_mb
+        options = (
+            f"size={disk_mb * 1024 * 1024},nr_inodes={max(4096, disk_mb * INODES_PER_MB)},"
+            "mode=0700,uid=0,gid=0"
+        )
+        libc = _libc()
+        if libc.mount(
+            b"tmpfs", os.fsencode(root), b"tmpfs", _MS_NOSUID | _MS_NODEV, options.encode()
+        ):
+            error = ctypes.get_errno()
+            raise AutograderError(f"{root}: cannot mount the sandbox's tmpfs: {os.strerror(error)}")
+        self._reset_folders()
+
+    def release(self) -> None:
+        """Unmount the sandbox's tmpfs; what kernels wrote there goes with it."""
+        libc = _libc()
+        while _tmpfs_mounted_at(self.root):
+            flags = _MNT_DETACH | _UMOUNT_NOFOLLOW
+            if libc.umount2(os.fsencode(self.root), flags):
+                error = ctypes.get_errno()
+                raise AutograderError(
+                    f"{self.root}: cannot unmount the sandbox's tmpfs: {os.strerror(error)}"
+                )
+
+    def reset(self) -> None:
+        """Put every folder a kernel can write back as `prepare` made it, before a kernel
+        starts: work, run, tmp, home and shm are emptied and get their owner and mode
+        again, as root. So nothing a submission left or broke there reaches the next one.
+
+        Call it with no process of the uid alive (after `kill_processes`, which a job
+        runs as soon as its kernel is shut down): nothing may write while it empties."""
+        self._reset_folders()
+
+    def _reset_folders(self) -> None:
+        # The mount points bwrap made in the writable folders (work's in home, Python's in
+        # tmp when it lives under /tmp) stay: removing one here would unmount it in the
+        # fork server's sandbox. They are root's, so no kernel could write in them.
+        inside = [dest for dest, _ in self.mounts(server=True)]
+        root_fd = os.open(self.root, _OPEN_FOLDER)
+        try:
+            for name, (students, mode, _) in FOLDERS.items():
+                dest = self._inside(name)
+                keep = {
+                    prefix
+                    for path in inside
+                    if _under(path, dest)
+                    for parts in [tuple(path[len(dest) + 1 :].split("/"))]
+                    for prefix in (parts[:n] for n in range(1, len(parts) + 1))
+                }
+                fd = _open_folder(name, root_fd, self.root)
+                try:
+                    if name != "server":  # root's alone; holds the running server's socket
+                        _empty(fd, keep)
+                    owner = self.uid if students else 0
+                    os.fchown(fd, owner, owner)
+                    os.fchmod(fd, mode)
+                finally:
+                    os.close(fd)
+        finally:
+            os.close(root_fd)
+
+    def _inside(self, name: str) -> str:
+        """Where folder name of the tmpfs is bound in the sandbox."""
+        return FOLDERS[name][2] or str(self.root / name)
 
     def kill_processes(self) -> None:
         """SIGKILL every live process of this sandbox's uid, until none is left.
@@ -126,16 +395,32 @@ class Sandbox:
             time.sleep(0.005)
         raise AutograderError(f"processes of sandbox uid {self.uid} survive SIGKILL")
 
-    def readonly_paths(self) -> list[str]:
-        paths = {sys.base_prefix, sys.prefix, sys.exec_prefix}
-        for name in ("/usr", "/etc", "/opt/conda"):
-            paths.add(name)
-        return sorted(p for p in paths if Path(p).exists())
-
-    @property
-    def server_dir(self) -> Path:
-        """Outside folder of the fork server's socket: root's alone, bound at the same path."""
-        return self.runtime.parent / "server"
+    def mounts(self, server: bool = False) -> list[tuple[str, list[str]]]:
+        """(path inside, bwrap arguments) of everything a kernel (or the fork server)
+        sees, in the order bwrap must apply them: a mount never comes after one below
+        its path (it would hide it). Refuses (`check_layout`) a Python installation that
+        holds a private folder."""
+        names = [n for n in FOLDERS if server or n != "server"]
+        writable = [(str(self.root / name), self._inside(name)) for name in names]
+        readonly = readonly_paths()
+        check_layout(readonly, ["/proc", "/dev", *(dest for _, dest in writable)])
+        entries = [("/proc", ["--proc", "/proc"]), ("/dev", ["--dev", "/dev"])]
+        entries += [(dest, ["--bind", host, dest]) for host, dest in writable]
+        entries += [(path, ["--ro-bind", path, path]) for path in readonly]
+        for name in ("/lib", "/lib64", "/bin", "/sbin"):
+            if any(name == p or _under(name, p) for p in readonly):
+                continue
+            if os.path.islink(name):
+                entries.append((name, ["--symlink", os.readlink(name), name]))
+            elif os.path.isdir(name):
+                entries.append((name, ["--ro-bind", name, name]))
+        mounted = {dest for dest, _ in entries}
+        # bwrap makes the folders leading to a mount point itself, with the grader's
+        # umask; made here, they are traversable by the kernel (and empty).
+        leading = {dest[:i] for dest in mounted for i in range(1, len(dest)) if dest[i] == "/"}
+        entries += [(path, ["--perms", "0755", "--dir", path]) for path in leading - mounted]
+        # By depth: a mount comes after every mount at a folder above it.
+        return sorted(entries, key=lambda entry: (entry[0].count("/"), entry[0]))
 
     def wrap(self, argv: list[str]) -> list[str]:
         """A command that runs argv in the sandbox as the sandbox uid."""
@@ -148,22 +433,18 @@ class Sandbox:
             "--bounding-set=-all",
             "--",
         ]
-        return [*self._bwrap(["--chdir", INSIDE_WORK]), "--", *drop, *argv]
+        return [*self._bwrap(False, ["--chdir", INSIDE_WORK]), "--", *drop, *argv]
 
     def wrap_server(self, argv: list[str]) -> list[str]:
         """A command that runs the fork server in the sandbox: root, with only the
         capabilities it needs to start each kernel as the sandbox uid."""
-        self.server_dir.mkdir(mode=0o700, exist_ok=True)
-        os.chown(self.server_dir, 0, 0)
-        self.server_dir.chmod(0o700)
         caps = ["--cap-drop", "ALL"]
         for cap in ("CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_KILL"):
             caps += ["--cap-add", cap]
-        server = str(self.server_dir)
         # Root without CAP_DAC_OVERRIDE cannot enter the student's folder; its kernels chdir.
-        return [*self._bwrap(["--bind", server, server, "--chdir", "/", *caps]), "--", *argv]
+        return [*self._bwrap(True, ["--chdir", "/", *caps]), "--", *argv]
 
-    def _bwrap(self, extra: list[str]) -> list[str]:
+    def _bwrap(self, server: bool, extra: list[str]) -> list[str]:
         limits = self.limits
         memory = limits.memory_mb * 1024 * 1024
         command = [
@@ -184,51 +465,9 @@ class Sandbox:
             "--die-with-parent",
             "--new-session",
         ]
-        created: set[str] = set()
-
-        def parents(path: str) -> list[str]:
-            # bwrap creates the parents of a mount point; make them traversable by the kernel.
-            out = []
-            for parent in reversed(Path(path).parents[:-1]):
-                if str(parent) not in created:
-                    out += ["--perms", "0755", "--dir", str(parent)]
-                    created.add(str(parent))
-            return out
-
-        for path in self.readonly_paths():
-            command += [*parents(path), "--ro-bind", path, path]
-        for name in ("lib", "lib64", "bin", "sbin"):
-            if Path(f"/{name}").is_symlink():
-                command += ["--symlink", os.readlink(f"/{name}"), f"/{name}"]
-            elif Path(f"/{name}").is_dir():
-                command += ["--ro-bind", f"/{name}", f"/{name}"]
+        for _, arguments in self.mounts(server):
+            command += arguments
         command += [
-            "--proc",
-            "/proc",
-            "--dev",
-            "/dev",
-            "--perms",
-            "01777",
-            "--tmpfs",
-            "/tmp",
-            "--perms",
-            "0755",
-            "--dir",
-            "/home",
-            "--perms",
-            "01777",
-            "--tmpfs",
-            INSIDE_HOME,
-            "--bind",
-            str(self.scratch),
-            INSIDE_WORK,
-        ]
-        created.add("/tmp")
-        command += [
-            *parents(str(self.runtime)),
-            "--bind",
-            str(self.runtime),
-            str(self.runtime),
             *extra,
             "--clearenv",
             "--setenv",
@@ -378,10 +617,14 @@ class SandboxedKernelManager(AsyncKernelManager):
         return command if self.fork else self.sandbox.wrap(command)
 
 
-def require(allow_unsandboxed: bool) -> bool:
+def require(allow_unsandboxed: bool, secrets: Iterable[Path] = ()) -> bool:
     """True to use the sandbox; False when the teacher opted out (--no-sandbox), even
-    where the sandbox could run: the flag does what it says. Raises when the sandbox is
-    missing and the teacher has not opted out."""
+    where the sandbox could run: the flag does what it says.
+
+    Raises, before anything is graded, when the sandbox is missing and the teacher has
+    not opted out; when this Python is installed where the sandbox cannot show it
+    (`check_layout`); and when one of `secrets` (the course repository, the submissions)
+    lies inside a folder every kernel sees read-only."""
     if allow_unsandboxed:
         return False
     reason = unavailable_reason()
@@ -390,4 +633,16 @@ def require(allow_unsandboxed: bool) -> bool:
             f"cannot isolate student code: {reason}. Install bubblewrap, or pass "
             "--no-sandbox to grade WITHOUT isolation (student code then runs with your rights)"
         )
+    readonly = readonly_paths()
+    check_layout(readonly)
+    for secret in secrets:
+        real = os.path.realpath(secret)
+        for path in readonly:
+            shown = os.path.realpath(path)
+            if real == shown or _under(real, shown):
+                raise AutograderError(
+                    f"{secret}: every sandboxed kernel could read this, since it lies in "
+                    f"{path}, which kernels see read-only (the system or the Python "
+                    "installation). Move it to another folder"
+                )
     return True

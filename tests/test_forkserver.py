@@ -1,8 +1,9 @@
 """Kernels forked from a worker's fork server: fast, and still one clean sandbox each.
 
 One grading run with a single worker, so consecutive submissions get kernels from
-the same fork server: the first plants a process and files, the next ones report
-what they can see. Needs the sandbox (bubblewrap, root): CI installs it.
+the same fork server: the first plants a process and files and breaks the folders it
+was given (chmod 0, kernel.json turned into a folder), the next ones report what they
+can see. Needs the sandbox (bubblewrap, root): CI installs it.
 """
 
 from __future__ import annotations
@@ -12,13 +13,16 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell
 
-from autograder.sandbox import unavailable_reason
+from autograder.config import Limits
+from autograder.grading import results
+from autograder.sandbox import Sandbox, unavailable_reason
 from tests.conftest import invoker
 from tests.factory import course_config, make_repo, save, write_config
 from tests.test_hostile import RIGHT_AREA, source, submission
@@ -41,6 +45,13 @@ for folder in ("/tmp", "/home/student", "/dev/shm"):
     open(os.path.join(folder, "locked", "inner", "planted"), "w").write("x")
     os.chmod(os.path.join(folder, "locked", "inner"), 0)
     os.chmod(os.path.join(folder, "locked"), 0)
+# The folders the worker gave this kernel: the next kernel's must work all the same.
+from ipykernel.kernelapp import IPKernelApp
+connection_file = IPKernelApp.instance().connection_file
+os.unlink(connection_file)
+os.mkdir(connection_file)
+os.chmod(os.path.dirname(connection_file), 0)
+os.chmod(".", 0)
 """
 OBSERVE = f"""
 import json, os, sys
@@ -69,7 +80,7 @@ print({MARK!r} + json.dumps(obs))
 
 
 @pytest.fixture(scope="module")
-def observed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = make_repo(tmp_path_factory.mktemp("forkserver") / "repo", notebook=source())
     (root / "assignments/demo/source/a1/demo.ipynb").rename(
         root / "assignments/demo/source/a1/circles.ipynb"
@@ -91,6 +102,20 @@ def observed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
         save(notebook, folder / name / "circles.ipynb")
     result = invoker(root)("grade", "demo", "a1", str(folder), "--workers", "1")
     assert result.exit_code == 0, result.output
+    db = f"sqlite:///{root / 'assignments/demo/gradebook.db'}"
+    return {"root": root, "records": results.load(db, "a1")}
+
+
+def test_a_submission_that_breaks_its_folders_leaves_the_next_ones_graded(run: dict) -> None:
+    """chmod 0 of the working and runtime folders, kernel.json made a folder: all reset."""
+    for name in ("a-plant", "b-observe", "c-observe"):
+        record = run["records"][name]
+        assert (record.status, record.score) == (results.GRADED, 3), record.messages
+
+
+@pytest.fixture(scope="module")
+def observed(run: dict) -> dict[str, dict]:
+    root = run["root"]
     found = {}
     for name in ("b-observe", "c-observe"):
         path = root / f"assignments/demo/autograded/{name}/a1/circles.ipynb"
@@ -145,10 +170,19 @@ def _sandbox_processes(uid: int) -> list[int]:
     return pids
 
 
-def test_grader_kills_every_process_of_the_sandbox_uid(tmp_path: Path) -> None:
-    from autograder.config import Limits
-    from autograder.sandbox import Sandbox
+@pytest.fixture
+def prepared(tmp_path: Path) -> Iterator[Sandbox]:
+    """A sandbox with its tmpfs mounted, for uid 61998; unmounted after the test."""
+    sandbox = Sandbox(61998, tmp_path / "sb" / "work", tmp_path / "sb" / "run", Limits())
+    sandbox.prepare()
+    try:
+        yield sandbox
+    finally:
+        sandbox.kill_processes()
+        sandbox.release()
 
+
+def test_grader_kills_every_process_of_the_sandbox_uid(tmp_path: Path) -> None:
     sandbox = Sandbox(61999, tmp_path / "work", tmp_path / "run", Limits())
     # A process that detaches into its own session and forks, as leftovers would.
     script = "import os, time\nos.setsid()\nos.fork()\ntime.sleep(300)"
@@ -164,30 +198,23 @@ def test_grader_kills_every_process_of_the_sandbox_uid(tmp_path: Path) -> None:
     launcher.wait(timeout=10)
 
 
-def test_a_new_worker_removes_the_sockets_an_earlier_one_left(tmp_path: Path) -> None:
+def test_no_socket_of_an_earlier_kernel_is_left_for_the_next(prepared: Sandbox) -> None:
     """jupyter_client tests socket names one by one: a pile of stale ones slows each start."""
-    from autograder.config import Limits
-    from autograder.sandbox import Sandbox
-
-    sandbox = Sandbox(61999, tmp_path / "work", tmp_path / "run", Limits())
-    sandbox.runtime.mkdir()
     for n in range(1, 6):
-        (sandbox.runtime / f"kernel-{n}").touch()
-    (sandbox.runtime / "kernel.json").write_text("{}")
-    sandbox.prepare()
-    assert list(sandbox.runtime.iterdir()) == []
+        (prepared.runtime / f"kernel-{n}").touch()
+    (prepared.runtime / "kernel.json").write_text("{}")
+    prepared.reset()
+    assert list(prepared.runtime.iterdir()) == []
 
 
-def test_a_forked_kernel_reports_its_own_exit_and_dies_when_shut_down(tmp_path: Path) -> None:
+def test_a_forked_kernel_reports_its_own_exit_and_dies_when_shut_down(prepared: Sandbox) -> None:
     """jupyter_client sees a forked kernel through a handle, not a process of its own."""
     from jupyter_client.utils import run_sync
 
-    from autograder.config import Limits
     from autograder.grading.forkserver import ForkServer
-    from autograder.sandbox import Sandbox, SandboxedKernelManager
+    from autograder.sandbox import SandboxedKernelManager
 
-    sandbox = Sandbox(61998, tmp_path / "work", tmp_path / "run", Limits())
-    sandbox.prepare()
+    sandbox = prepared
     server = ForkServer(sandbox, ())
     try:
         exiting = SandboxedKernelManager(sandbox, fork=server.fork)

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import json
 import socket
-import sys
 import threading
 import uuid
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import nbformat
 import pytest
@@ -20,7 +19,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from nbgrader.api import Gradebook
 
 from autograder.grading import results
-from autograder.sandbox import unavailable_reason
+from autograder.sandbox import INSIDE_HOME, readonly_paths, unavailable_reason
 from tests.conftest import invoker
 from tests.factory import KERNELSPEC, _meta, course_config, make_repo, save, write_config
 
@@ -35,6 +34,18 @@ WRONG_AREA = AREA + "    return 0.0"
 DOUBLE = 'def double(x):\n    """Twice x."""\n    return 2 * x'
 PROBE_MARK = "PROBE"
 TMP_MARK = f"/tmp/autograder-probe-{uuid.uuid4().hex}"
+
+
+def leading_folders() -> dict[str, list[str]]:
+    """Each folder of the grader's on the way to a folder kernels see read-only (the
+    Python installation: a venv inside the checkout, the interpreter under /root), with
+    all a kernel may find in it: the next folders on the way, nothing of the grader's."""
+    shown = [PurePosixPath(p) for p in (*readonly_paths(), INSIDE_HOME)]
+    folders = {parent for path in readonly_paths() for parent in PurePosixPath(path).parents}
+    return {
+        str(f): sorted({p.relative_to(f).parts[0] for p in shown if p != f and p.is_relative_to(f)})
+        for f in sorted(folders - {PurePosixPath("/")})
+    }
 
 
 def source() -> nbformat.NotebookNode:
@@ -83,6 +94,7 @@ obs["gradebook"] = os.path.exists({str(course / "gradebook.db")!r})
 obs["hidden_tests"] = os.path.exists({str(course / "source/a1/circles.ipynb")!r})
 obs["other_student"] = os.path.exists({str(course / "submitted/right/a1/circles.ipynb")!r})
 obs["home"] = sorted(os.listdir("/root")) if os.path.isdir("/root") else None
+obs["leading"] = {{f: sorted(os.listdir(f)) for f in {list(leading_folders())!r}}}
 try:
     socket.create_connection(("127.0.0.1", {port}), timeout=2).close()
     obs["network"] = "open"
@@ -234,10 +246,18 @@ def test_course_files_are_out_of_reach(observed: dict, secret: str) -> None:
 
 
 def test_teachers_home_is_out_of_reach(observed: dict) -> None:
-    # Only the path to the Python installation may show, when it lives under /root.
-    prefix = Path(sys.base_prefix)
-    allowed = [prefix.relative_to("/root").parts[0]] if prefix.is_relative_to("/root") else []
-    assert observed["home"] in (None, [], allowed)
+    # Only the way to the Python installation may show, where it lives under /root (a
+    # venv inside a checkout there, the interpreter it was made from): as empty folders.
+    python = [Path(p) for p in readonly_paths() if Path(p).is_relative_to("/root")]
+    allowed = sorted({p.relative_to("/root").parts[0] for p in python})
+    assert observed["home"] == (allowed if python else None)
+
+
+def test_the_way_to_python_shows_nothing_of_the_graders_folders(observed: dict) -> None:
+    """What a kernel may see of the grader's filesystem beyond /usr and /etc: the Python
+    installation's own folders. The folders on the way to them (the checkout holding the
+    venv, the teacher's home) hold nothing else: no course, gradebook, source or tests."""
+    assert observed["leading"] == leading_folders()
 
 
 def test_no_network_not_even_loopback(observed: dict) -> None:

@@ -48,3 +48,14 @@ def test_no_sandbox_flag_is_obeyed_where_the_sandbox_could_run(cli: Invoke, fold
     assert result.exit_code == 0, result.output
     assert "WARNING: grading WITHOUT a sandbox" in result.output
     assert "5 / 5" in result.output
+
+
+def test_grading_refuses_a_course_every_kernel_could_read(
+    monkeypatch: pytest.MonkeyPatch, cli: Invoke, repo: Path, folder: Path
+) -> None:
+    """Say the course repository lies inside the Python installation: refused, by name."""
+    monkeypatch.setattr(sandbox, "unavailable_reason", lambda: None)
+    monkeypatch.setattr(sandbox, "readonly_paths", lambda: ["/usr", str(repo.parent)])
+    result = cli("grade", "demo", "a1", str(folder))
+    assert result.exit_code == 2
+    assert f"{repo}: every sandboxed kernel could read this" in result.output.replace("\n", "")

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.sandbox import INSIDE_HOME, INSIDE_WORK, KERNEL_ARGS, Sandbox
+from autograder.sandbox import INSIDE_WORK, KERNEL_ARGS, Sandbox
 
 SERVER_SOURCE = (Path(__file__).parent / "forkserver_main.py").read_text()
 SOCKET_NAME = "forkserver.sock"
@@ -196,9 +196,6 @@ class ForkServer:
             "address": str(self.address),
             "uid": self.sandbox.uid,
             "workdir": INSIDE_WORK,
-            # Emptied for each kernel, but for the grader's own mounts in them.
-            "private": ["/tmp", INSIDE_HOME, "/dev/shm"],
-            "keep": [INSIDE_WORK, str(self.sandbox.runtime), str(self.sandbox.server_dir)],
             "preload": [
                 *KERNEL_MODULES,
                 *self.preload,

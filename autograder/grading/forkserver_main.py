@@ -11,8 +11,9 @@ lives in a folder only root can enter, and a student process can neither signal
 nor trace a root process). Each child, before it runs any student code:
 drops every capability and switches to the student uid (as `setpriv` does for a
 directly started kernel), kills whatever an earlier submission left running under
-that uid, empties the private temporary folders, and reseeds random generators so
-that it does not share its parent's stream.
+that uid, and reseeds random generators so that it does not share its parent's
+stream. (The grader empties the kernel's writable folders, as root, before each
+kernel is started: sandbox.Sandbox.reset.)
 
 Protocol, one connection per kernel (from `forkserver.ForkedKernel`): the client
 sends the connection file's path and a newline; the server answers "<pid>\\n" when
@@ -31,7 +32,6 @@ import json
 import os
 import re
 import selectors
-import shutil
 import signal
 import socket
 import sys
@@ -60,29 +60,6 @@ def drop_privileges(uid):
         raise SystemExit("could not drop privileges")
 
 
-def empty(folder, keep):
-    """Remove what is in folder, except the paths in keep (mounts the grader relies on)."""
-    for entry in os.scandir(folder):
-        if entry.path in keep:
-            continue
-        if any(k.startswith(entry.path + "/") for k in keep):
-            empty(entry.path, keep)
-            continue
-        with contextlib.suppress(OSError):
-            if entry.is_dir(follow_symlinks=False):
-                # Folders an earlier submission made unreadable are its uid's to open again.
-                os.chmod(entry.path, 0o700)
-                for root, dirs, _ in os.walk(entry.path):
-                    for name in dirs:
-                        path = os.path.join(root, name)
-                        if not os.path.islink(path):
-                            with contextlib.suppress(OSError):
-                                os.chmod(path, 0o700)
-                shutil.rmtree(entry.path, ignore_errors=True)
-            else:
-                os.unlink(entry.path)
-
-
 def become_kernel(settings, connection_file):
     """In the forked child: isolate from the server and earlier submissions, then serve."""
     null = os.open(os.devnull, os.O_RDWR)  # not the server's pipe to the grader
@@ -91,8 +68,6 @@ def become_kernel(settings, connection_file):
     os.close(null)
     drop_privileges(settings["uid"])
     os.kill(-1, signal.SIGKILL)  # every process of this uid but this one: an earlier kernel's
-    for folder in settings["private"]:
-        empty(folder, set(settings["keep"]))
     os.chdir(settings["workdir"])
     numpy_random = sys.modules.get("numpy.random")
     if numpy_random is not None:

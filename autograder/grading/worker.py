@@ -19,12 +19,15 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import errno
 import fcntl
 import functools
+import grp
+import multiprocessing.util
 import os
+import pwd
 import shutil
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -37,11 +40,12 @@ from nbformat import NotebookNode
 from traitlets import Bool, List, Unicode
 
 from autograder.config import Assignment, Course, Limits
+from autograder.errors import AutograderError
 from autograder.grading.execute import BudgetedExecute
 from autograder.grading.forkserver import ForkedKernel, ForkServer
 from autograder.grading.guard import Guard, is_test_cell, summarise
 from autograder.notebooks import nbgrader_meta
-from autograder.sandbox import Sandbox, SandboxedKernelManager, empty_folder
+from autograder.sandbox import Sandbox, SandboxedKernelManager, empty_folder, private_root
 
 UID_BASE = 61000
 UID_COUNT = 2000
@@ -84,6 +88,8 @@ class WorkerState:
 
 
 _state: WorkerState | None = None
+_claim: tuple[int, int] | None = None
+"""This process's sandbox uid and the lock that holds it, kept for its whole life."""
 
 # What the Execute step saw in the job being graded in this context. Each job sets a
 # list of its own (`collecting`), so a job on another thread of the same Dask worker
@@ -110,36 +116,99 @@ def report(finding: str) -> None:
     found.append(finding)
 
 
-def claim_uid() -> tuple[int, int]:
-    """A uid no other live worker on this machine uses, held by a lock for this process's life."""
-    folder = Path(tempfile.gettempdir()) / "autograder-uids"
-    folder.mkdir(exist_ok=True)
-    for uid in range(UID_BASE, UID_BASE + UID_COUNT):
-        fd = os.open(folder / str(uid), os.O_CREAT | os.O_RDWR, 0o600)
+def uids_in_use() -> set[int]:
+    """Every uid a live process has (real, effective, saved or filesystem)."""
+    used = set()
+    for status in Path("/proc").glob("[0-9]*/status"):
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
+            text = status.read_text()
+        except OSError:
             continue
-        return uid, fd
-    raise RuntimeError("no free sandbox uid: too many grading workers on this machine")
+        line = next((x for x in text.splitlines() if x.startswith("Uid:")), "")
+        used.update(int(field) for field in line.split()[1:])
+    return used
+
+
+def _someones(uid: int, running: set[int]) -> bool:
+    """Whether uid (also the group id a kernel gets) is an account's, a group's or a live
+    process's: the sandbox must not share files, groups or processes with anyone."""
+    for lookup in (pwd.getpwuid, grp.getgrgid):
+        try:
+            lookup(uid)
+        except KeyError:
+            continue
+        return True
+    return uid in running
+
+
+def claim_uid(
+    candidates: Iterable[int] = range(UID_BASE, UID_BASE + UID_COUNT),
+    folder: Path | None = None,
+) -> tuple[int, int]:
+    """A uid for this worker's kernels, held by a lock for this process's life: one that
+    no other live worker on this machine holds and that no account, group or running
+    process uses (between submissions every process of it is killed).
+
+    The locks are files in root's own folder (`sandbox.private_root`), opened without
+    following links."""
+    folder = folder or private_root() / "uids"
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(folder, 0o700)
+    dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        running = uids_in_use()
+        for uid in candidates:
+            if _someones(uid, running):
+                continue
+            flags = os.O_CREAT | os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC
+            fd = os.open(str(uid), flags, 0o600, dir_fd=dir_fd)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue
+            return uid, fd
+    finally:
+        os.close(dir_fd)
+    raise RuntimeError(
+        f"no free sandbox uid in {folder}: too many grading workers on this machine, or "
+        "every candidate uid belongs to an account or a running process"
+    )
 
 
 def state(limits: Limits, preload: tuple[str, ...] = ()) -> WorkerState:
     """This worker's sandbox, fork server and next kernel, made anew when the assignment's
-    limits or imports differ from the last job's."""
-    global _state
-    if _state is None or (_state.limits, _state.preload) != (limits, preload):
-        if _state is not None:
-            _discard_warm(_state)
-            if _state.server is not None:
-                _state.server.stop()
-        uid, fd = (_state.uid, _state.lock_fd) if _state is not None else claim_uid()
-        root = Path(tempfile.gettempdir()) / f"autograder-sandbox-{uid}"
-        _state = WorkerState(uid, fd, root, limits, preload)
-        _state.sandbox.prepare()
-        _state.server = ForkServer(_state.sandbox, preload)
-    return _state
+    limits or imports differ from the last job's.
+
+    The new state is built completely before it becomes the worker's: if preparing the
+    sandbox fails, the next job tries again instead of finding it half made."""
+    global _state, _claim
+    if _state is not None and (_state.limits, _state.preload) == (limits, preload):
+        return _state
+    if _state is not None:
+        _discard_warm(_state)
+        if _state.server is not None:
+            _state.server.stop()
+        _state = None
+    if _claim is None:
+        _claim = claim_uid()
+        multiprocessing.util.Finalize(None, _release, exitpriority=10)
+    uid, fd = _claim
+    made = WorkerState(uid, fd, private_root() / f"sandbox-{uid}", limits, preload)
+    made.sandbox.prepare()
+    made.server = ForkServer(made.sandbox, preload)
+    _state = made
+    return made
+
+
+def _release() -> None:
+    """At the worker's exit: stop its fork server and unmount its sandbox's tmpfs."""
+    if _state is not None:
+        _discard_warm(_state)
+        if _state.server is not None:
+            _state.server.stop()
+        with contextlib.suppress(Exception):
+            _state.sandbox.release()
 
 
 def _discard_warm(st: WorkerState) -> None:
@@ -164,13 +233,19 @@ def _fork(st: WorkerState) -> Callable[[str], ForkedKernel] | None:
     return st.server.fork
 
 
-def prestart(st: WorkerState) -> None:
-    """Launch the next kernel now; it starts while the grader records this submission."""
+def _start(st: WorkerState) -> SandboxedKernelManager:
+    """A new kernel, once every folder it can write is put back as new (Sandbox.reset)."""
+    st.sandbox.reset()
     km = SandboxedKernelManager(st.sandbox, fork=_fork(st))
     # What a kernel writes to its own stdout/stderr is not the teacher's to read.
     run_sync(km.start_kernel)(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    st.warm = km
     st.kernels_started += 1
+    return km
+
+
+def prestart(st: WorkerState) -> None:
+    """Launch the next kernel now; it starts while the grader records this submission."""
+    st.warm = _start(st)
 
 
 def warm_up(env: dict[str, str], limits: Limits | None, preload: tuple[str, ...]) -> None:
@@ -192,6 +267,7 @@ def take_kernel(st: WorkerState) -> SandboxedKernelManager:
     if st.warm is None or not run_sync(st.warm.is_alive)():
         _discard_warm(st)
         prestart(st)
+    assert st.warm is not None
     km, st.warm = st.warm, None
     return km
 
@@ -200,14 +276,22 @@ def fill_scratch(st: WorkerState, source: Path) -> None:
     """The kernel's working copy: the assignment's files, owned by the sandbox uid."""
     scratch = st.sandbox.scratch
     empty_folder(scratch)
-    for item in source.iterdir():
-        if item.suffix == ".ipynb" or item.name == "timestamp.txt" or item.is_symlink():
-            continue
-        target = scratch / item.name
-        if item.is_dir():
-            shutil.copytree(item, target, symlinks=False)
-        else:
-            shutil.copyfile(item, target)
+    try:
+        for item in source.iterdir():
+            if item.suffix == ".ipynb" or item.name == "timestamp.txt" or item.is_symlink():
+                continue
+            target = scratch / item.name
+            if item.is_dir():
+                shutil.copytree(item, target, symlinks=False)
+            else:
+                shutil.copyfile(item, target)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        raise AutograderError(
+            f"{source}: the assignment's files do not fit in the sandbox's "
+            f"{st.limits.disk_mb} MB: raise limits.disk_mb in the course config"
+        ) from exc
     for path in [scratch, *scratch.rglob("*")]:
         os.chown(path, st.uid, st.uid, follow_symlinks=False)
 

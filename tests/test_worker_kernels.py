@@ -1,0 +1,106 @@
+"""A grading worker's kernels: each started in a sandbox put back as new, in a state
+built whole.
+
+Each test uses a real sandbox and fork server (bubblewrap, root): CI installs it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from jupyter_client.utils import run_sync
+
+from autograder.config import Limits
+from autograder.errors import AutograderError
+from autograder.grading import worker
+from autograder.grading.worker import WorkerState, fill_scratch, take_kernel
+from autograder.sandbox import unavailable_reason
+
+pytestmark = pytest.mark.skipif(
+    unavailable_reason() is not None and not os.environ.get("CI"),
+    reason=f"sandbox unavailable: {unavailable_reason()}",
+)
+
+UID = 61995
+
+
+@pytest.fixture
+def st(tmp_path: Path) -> Iterator[WorkerState]:
+    """A worker's state on a prepared sandbox; its server stopped and tmpfs gone after."""
+    state = WorkerState(UID, -1, tmp_path / "sb", Limits(disk_mb=64))
+    state.sandbox.prepare()
+    try:
+        yield state
+    finally:
+        worker._discard_warm(state)
+        if state.server is not None:
+            state.server.stop()
+        state.sandbox.kill_processes()
+        state.sandbox.release()
+
+
+def test_a_kernel_forked_after_a_reset_works_in_its_folder(st: WorkerState) -> None:
+    """The reset empties the home folder as root but keeps the mount point of the working
+    folder in it: removed, the fork server's sandbox would lose its working folder."""
+    for _ in range(2):  # the second kernel comes after a reset, from the same server
+        with worker.collecting():
+            km = take_kernel(st)
+        client = km.client()
+        client.start_channels()
+        try:
+            run_sync(client.wait_for_ready)(timeout=60)
+            reply = run_sync(client.execute_interactive)(
+                "open('made-here', 'w').write('x')", timeout=60
+            )
+            assert reply["content"]["status"] == "ok"
+            assert (st.sandbox.scratch / "made-here").is_file()
+        finally:
+            client.stop_channels()
+            run_sync(km.shutdown_kernel)(now=True)
+        worker.prestart(st)
+        assert st.warm is not None
+        assert not (st.sandbox.scratch / "made-here").exists()
+
+
+def test_a_worker_state_is_kept_only_once_it_is_fully_built(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A failed prepare() left a half-built state that later jobs then used as it was."""
+    from autograder.sandbox import Sandbox
+
+    prepared: list[Path] = []
+
+    def prepare(self: Sandbox) -> None:
+        prepared.append(self.root)
+        if len(prepared) == 1:
+            raise OSError(f"{self.root}: no room (test)")
+
+    monkeypatch.setattr(Sandbox, "prepare", prepare)
+    monkeypatch.setattr(worker, "_state", None)
+    monkeypatch.setattr(worker, "_claim", (61994, -1))
+    limits = Limits(disk_mb=17)
+    with pytest.raises(OSError, match="no room"):
+        worker.state(limits)
+    assert worker._state is None
+    again = worker.state(limits)
+    assert len(prepared) == 2
+    assert again.server is not None and worker._state is again
+    assert again.root == Path("/run/autograder/sandbox-61994")
+
+
+def test_assignment_files_larger_than_disk_mb_are_refused_by_name(
+    st: WorkerState, tmp_path: Path
+) -> None:
+    source = tmp_path / "release"
+    source.mkdir()
+    with open(source / "data.bin", "wb") as data:
+        data.truncate(65 * 2**20)  # sparse here, 65 MB once copied into the 64 MB sandbox
+    with pytest.raises(AutograderError) as refused:
+        fill_scratch(st, source)
+    assert str(refused.value) == (
+        f"{source}: the assignment's files do not fit in the sandbox's 64 MB: "
+        "raise limits.disk_mb in the course config"
+    )
