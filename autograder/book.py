@@ -83,6 +83,9 @@ def assignments_page(repo: Repo, course: Course) -> str:
     for assignment in course.assignments:
         lines += [f"## {assignment.title}", ""]
         facts = [f"Assignment id: `{assignment.id}`", f"Points: {assignment.max_score:g}"]
+        by_person = sum(sum(spec.manual.values()) for spec in assignment.notebooks)
+        if by_person:  # so the student knows part of the score comes later, from a person
+            facts[-1] += f", {by_person:g} of them for written work graded by your teacher"
         if assignment.due is not None:
             facts.append(f"Due: {assignment.due.strftime('%Y-%m-%d %H:%M %Z').strip()}")
         if assignment.late_policy is not None:

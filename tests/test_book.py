@@ -14,7 +14,7 @@ import yaml
 
 from autograder.notebooks import HIDDEN_MARKERS, SOLUTION_MARKERS
 from tests.conftest import invoker
-from tests.factory import make_repo
+from tests.factory import make_manual_repo, make_repo
 
 
 @pytest.fixture(scope="module")
@@ -79,3 +79,10 @@ def test_released_assignment_is_downloadable_without_solutions(built: Path) -> N
 def test_unchanged_rebuild_executes_nothing(built: Path) -> None:
     runs = (built / "book/demo/runs.log").read_text().splitlines()
     assert runs == ["ran"]
+
+
+def test_assignment_page_says_which_points_a_person_grades(tmp_path: Path) -> None:
+    root = make_manual_repo(tmp_path / "repo")
+    assert invoker(root)("build", "--skip-book").exit_code == 0
+    page = (root / "book/_generated/demo/assignments.md").read_text()
+    assert "Points: 10, 3 of them for written work graded by your teacher" in page
