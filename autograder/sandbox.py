@@ -537,7 +537,7 @@ class ForkedProvisioner(LocalProvisioner):  # type: ignore[misc]
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
         km = self.parent
-        self.process = km.fork(km.connection_file)
+        self.process = km.forked = km.fork(km.connection_file)
         self.pid = self.process.pid
         self.pgid = None
         self.cwd = kwargs.get("cwd")
@@ -572,6 +572,9 @@ class SandboxedKernelManager(AsyncKernelManager):
         )
         self.sandbox = sandbox
         self.fork = fork
+        self.forked: Any = None
+        """The forked kernel's handle (forkserver.ForkedKernel), kept after shutdown: how
+        it ended, and the end of its stderr."""
         self._kernel_spec = KernelSpec(
             argv=[
                 sys.executable,

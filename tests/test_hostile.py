@@ -153,6 +153,13 @@ HOSTILE = {
         1,
     ),
     "exit_early": (WRONG_AREA, "import os\nos._exit(0)", 0),
+    # Straight to the kernel's own stderr (ipykernel's fileno()), past its output capture.
+    "stderr_then_exit": (
+        RIGHT_AREA,
+        "import os, sys\nos.write(sys.stderr.fileno(), b'x' * 20000 + "
+        "b'\\n[bold]why[/] \\x1b[2Jcleared\\nEND-OF-STDERR\\n')\nos._exit(7)",
+        0,
+    ),
     "print_pass": (WRONG_AREA, "print('All tests passed! 3/3')", 1),
     "write_files": (
         RIGHT_AREA,
@@ -294,6 +301,17 @@ def test_tampering_is_reported(run: dict, student: str) -> None:
 
 def test_patched_function_is_named(run: dict) -> None:
     assert "math.isclose" in "\n".join(run["records"]["patch_module"].messages)
+
+
+def test_a_kernel_that_dies_says_why_in_plain_bounded_text(run: dict) -> None:
+    """Its exit status and the end of its stderr, as written (no markup, no terminal
+    sequences), a few KB at most, in the messages the grade table shows."""
+    messages = run["records"]["stderr_then_exit"].messages
+    report = next(m for m in messages if "the kernel exited with status 7" in m)
+    assert report.endswith("[bold]why[/] \\x1b[2Jcleared\nEND-OF-STDERR")
+    assert "\x1b" not in report
+    assert len(report) < 5000
+    assert "[bold]why[/]" in run["result"].output  # the table printed it, uninterpreted
 
 
 def test_exiting_early_fails_the_tests_that_did_not_run(run: dict) -> None:

@@ -1,5 +1,5 @@
 """A grading worker's kernels: each started in a sandbox put back as new, in a state
-built whole.
+built whole; and when one dies, or cannot start, the teacher is told why.
 
 Each test uses a real sandbox and fork server (bubblewrap, root): CI installs it.
 """
@@ -15,9 +15,10 @@ from jupyter_client.utils import run_sync
 
 from autograder.config import Limits
 from autograder.errors import AutograderError
-from autograder.grading import worker
-from autograder.grading.worker import WorkerState, fill_scratch, take_kernel
+from autograder.grading import forkserver, worker
+from autograder.grading.worker import WorkerState, fill_scratch, kernel_report, take_kernel
 from autograder.sandbox import unavailable_reason
+from tests.test_forkserver import _sandbox_processes
 
 pytestmark = pytest.mark.skipif(
     unavailable_reason() is not None and not os.environ.get("CI"),
@@ -40,6 +41,58 @@ def st(tmp_path: Path) -> Iterator[WorkerState]:
             state.server.stop()
         state.sandbox.kill_processes()
         state.sandbox.release()
+
+
+def started(st: WorkerState) -> list[str]:
+    """Take a kernel as a job does; its messages if it dies before it is ready."""
+    with worker.collecting() as found:
+        km = take_kernel(st)
+        client = km.client()
+        client.start_channels()
+        try:
+            run_sync(client.wait_for_ready)(timeout=60)
+        except RuntimeError as exc:
+            found.append(str(exc))
+        finally:
+            client.stop_channels()
+            run_sync(km.shutdown_kernel)(now=True)
+        found.extend(kernel_report(st, km))
+    return found
+
+
+def test_a_kernel_that_dies_while_starting_says_why(
+    st: WorkerState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Was only "Kernel died before replying to kernel_info": its stderr went nowhere."""
+    monkeypatch.setattr(forkserver, "KERNEL_ARGS", ("--no-such-flag-xyz",))
+    found = started(st)
+    assert "Kernel died before replying to kernel_info" in found
+    said = "\n".join(found)
+    assert "the kernel exited with status 2" in said
+    assert "unrecognized arguments: --no-such-flag-xyz" in said
+
+
+def test_a_kernel_killed_by_the_grader_reports_nothing(st: WorkerState) -> None:
+    assert started(st) == []
+
+
+def test_a_fork_server_that_cannot_start_is_reported_not_bypassed(
+    st: WorkerState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It used to be dropped silently, and kernels booted without it (and the guard's
+    preparations): now the job fails with the server's own words."""
+    monkeypatch.setattr(
+        forkserver,
+        "SERVER_SOURCE",
+        "import sys\nsys.stderr.write('SERVER-BROKE: no ipykernel here\\n')\nsys.exit(3)",
+    )
+    with worker.collecting() as found, pytest.raises(RuntimeError):
+        take_kernel(st)
+    said = "\n".join(found)
+    assert "the sandbox's fork server did not start (exit status 3)" in said
+    assert "SERVER-BROKE: no ipykernel here" in said
+    assert st.kernels_started == 0
+    assert _sandbox_processes(UID) == []
 
 
 def test_a_kernel_forked_after_a_reset_works_in_its_folder(st: WorkerState) -> None:
@@ -89,6 +142,14 @@ def test_a_worker_state_is_kept_only_once_it_is_fully_built(
     assert len(prepared) == 2
     assert again.server is not None and worker._state is again
     assert again.root == Path("/run/autograder/sandbox-61994")
+
+
+def test_kernel_stderr_is_kept_short_and_plain() -> None:
+    """What a notebook writes to its stderr is shown as written, never interpreted."""
+    text = forkserver.plain_text(b"\x1b[2J\x1b]0;title\x07[bold]x[/] \xff\r\nnext\tline\n")
+    assert "\x1b" not in text and "\x07" not in text and "\r" not in text
+    assert "\\x1b[2J" in text and "[bold]x[/]" in text and "\ufffd" in text
+    assert text.endswith("next\tline")
 
 
 def test_assignment_files_larger_than_disk_mb_are_refused_by_name(

@@ -11,6 +11,10 @@ the handle's connection to the server is the kernel's life. The server reports t
 kernel's exit on it, forwards signals sent over it, and kills the kernel when it is
 shut. So `is_alive`, `shutdown_kernel` and `kill` keep their meaning without a
 process of the grader's own per kernel.
+
+Why a kernel or the server died is kept for the teacher: the last STDERR_TAIL bytes
+each wrote to its stderr (`ForkedKernel.stderr_tail`, `ForkServer.stderr_tail`), as
+plain text (`plain_text`): what a notebook writes there is shown, never interpreted.
 """
 
 from __future__ import annotations
@@ -19,12 +23,15 @@ import ast
 import contextlib
 import functools
 import json
+import os
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+from typing import IO
 
 import nbformat
 
@@ -55,6 +62,17 @@ FIRST_USE = {"numpy": ("numpy.random",)}
 # Never loaded before the fork: they keep per-process state (matplotlib its config and
 # cache folders, which a kernel's private /tmp would not hold), set up at import.
 NOT_PRELOADED = ("matplotlib", "seaborn", "pylab", "IPython", "ipykernel")
+STDERR_TAIL = 4096  # bytes of a kernel's or the server's stderr reported (forkserver_main's too)
+
+
+def plain_text(data: bytes) -> str:
+    """Bytes a kernel or the server wrote, as text safe to store and show: decoded, with
+    every control character but newline and tab written as an escape (no terminal
+    sequences), surrounding blank space removed."""
+    text = data.decode("utf-8", errors="replace")
+    return "".join(
+        c if c.isprintable() or c in "\n\t" else c.encode("unicode_escape").decode() for c in text
+    ).strip()
 
 
 def assignment_imports(source_dir: Path) -> tuple[str, ...]:
@@ -94,14 +112,20 @@ class ForkedKernel:
     provisioner expects of one): its pid inside the sandbox, poll, wait, signals.
 
     Protocol: the connection file's path and a newline go to the server, which answers
-    "<pid>\\n" once it has forked and "exit <status>\\n" when the kernel ends. A signal
-    number and a newline sent to the server are delivered to the kernel; shutting the
-    connection kills it."""
+    "<pid>\\n" once it has forked and "exit <status> <n>\\n" and the last n bytes of the
+    kernel's stderr when the kernel ends. A signal number and a newline sent to the
+    server are delivered to the kernel; shutting the connection kills it."""
 
     stdin = stdout = stderr = None
 
     def __init__(self, address: Path, connection_file: str, timeout: float = 60) -> None:
         self.returncode: int | None = None
+        self.stderr_tail = ""
+        """The end of what the kernel wrote to its stderr, once it has ended."""
+        self.killed = False
+        """Ended because the grader killed it (not by itself)."""
+        self.server_gone = False
+        """Ended because the fork server went away."""
         self._received = b""
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
@@ -122,9 +146,17 @@ class ForkedKernel:
         self._take_exit()
 
     def _take_exit(self) -> None:
-        if b"\n" in self._received:
-            line = self._received.split(b"\n", 1)[0].decode()
-            self._end(int(line.split()[1]) if line.startswith("exit ") else -signal.SIGKILL)
+        """End the kernel's life here once the server's whole exit message is in."""
+        if b"\n" not in self._received:
+            return
+        line, rest = self._received.split(b"\n", 1)
+        words = line.decode(errors="replace").split()
+        if len(words) != 3 or words[0] != "exit":
+            self._end(-signal.SIGKILL)  # not the protocol: treat it as a dead server
+            return
+        if len(rest) >= int(words[2]):
+            self.stderr_tail = plain_text(rest[: int(words[2])])
+            self._end(int(words[1]))
 
     def _end(self, status: int) -> None:
         self.returncode = status
@@ -139,6 +171,7 @@ class ForkedKernel:
             except OSError:
                 chunk = b""
             if not chunk:  # the server itself went away, and its kernels with it
+                self.server_gone = True
                 self._end(-signal.SIGKILL)
                 break
             self._received += chunk
@@ -166,7 +199,8 @@ class ForkedKernel:
             self.kill()
 
     def kill(self) -> None:
-        if self.returncode is None:
+        if self.poll() is None:  # an exit already reported is the kernel's own
+            self.killed = True
             with contextlib.suppress(OSError):
                 self._sock.shutdown(socket.SHUT_WR)
 
@@ -175,12 +209,18 @@ class ForkedKernel:
 
 
 class ForkServer:
-    """One worker's fork server: started once, replaced if it dies."""
+    """One worker's fork server: started once, replaced if it dies.
+
+    Its stderr goes to an unnamed file of the grader's (read from the end, so it can
+    neither fill a pipe nor block the server): bwrap's complaints and the server's
+    tracebacks say why it failed or died."""
 
     def __init__(self, sandbox: Sandbox, preload: tuple[str, ...]) -> None:
         self.sandbox = sandbox
         self.preload = preload
         self.process: subprocess.Popen[str] | None = None
+        self._stderr: IO[bytes] | None = None
+        self._reported = 0  # how much of the server's stderr was already reported
 
     @property
     def address(self) -> Path:
@@ -204,17 +244,38 @@ class ForkServer:
             "kernel_args": list(KERNEL_ARGS),
         }
         argv = [sys.executable, "-c", SERVER_SOURCE, json.dumps(settings)]
+        command = self.sandbox.wrap_server(argv)
+        # Unnamed: no path to replace with a link. Closed by stop().
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115
+        self._reported = 0
         self.process = subprocess.Popen(
-            self.sandbox.wrap_server(argv),
+            command,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=self._stderr,
             text=True,
         )
         assert self.process.stdout is not None
         if self.process.stdout.readline().strip() != "ready":
+            status = self.process.wait()
+            said = self.stderr_tail()
             self.stop()
-            raise RuntimeError("the sandbox's fork server did not start")
+            raise RuntimeError(
+                f"the sandbox's fork server did not start (exit status {status})"
+                + (f"; its stderr ends with:\n{said}" if said else "; it wrote nothing to stderr")
+            )
+        # What it said while it started (debugpy's warnings) explains no kernel's end.
+        self._reported = os.fstat(self._stderr.fileno()).st_size
+
+    def stderr_tail(self) -> str:
+        """The end of what the server wrote to its stderr since this was last asked."""
+        if self._stderr is None:
+            return ""
+        fd = self._stderr.fileno()
+        end = os.fstat(fd).st_size
+        start = max(self._reported, end - STDERR_TAIL)
+        self._reported = end
+        return plain_text(os.pread(fd, end - start, start)) if end > start else ""
 
     def stop(self) -> None:
         if self.process is not None:
@@ -224,6 +285,9 @@ class ForkServer:
             if self.process.stdout is not None:
                 self.process.stdout.close()
             self.process = None
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
 
     def fork(self, connection_file: str) -> ForkedKernel:
         """A new kernel for this connection file (the server is started again if it died)."""

@@ -15,11 +15,16 @@ that uid, and reseeds random generators so that it does not share its parent's
 stream. (The grader empties the kernel's writable folders, as root, before each
 kernel is started: sandbox.Sandbox.reset.)
 
+A child's stderr is a pipe to the server, which keeps only its last STDERR_TAIL
+bytes: why a kernel died (a traceback, a crash message) reaches the grader, while
+whatever a notebook pours into it costs neither memory nor disk.
+
 Protocol, one connection per kernel (from `forkserver.ForkedKernel`): the client
 sends the connection file's path and a newline; the server answers "<pid>\\n" when
-the child is forked and "exit <status>\\n" when it ends, then closes. A signal
-number and a newline from the client are delivered to the child; when the client
-shuts the connection (or says anything else), the child is killed.
+the child is forked and, when it ends, "exit <status> <n>\\n" followed by the last
+n bytes the child wrote to its stderr, then closes. A signal number and a newline
+from the client are delivered to the child; when the client shuts the connection
+(or says anything else), the child is killed.
 
 Runs as `python -c <this file> <settings as JSON>` inside the sandbox, where the autograder package
 is not mounted: standard library and the kernel's own packages only.
@@ -35,11 +40,13 @@ import selectors
 import signal
 import socket
 import sys
+import traceback
 import types
 
 PR_CAPBSET_DROP = 24
 CAP_LAST = 63
 LINUX_CAPABILITY_VERSION_3 = 0x20080522
+STDERR_TAIL = 4096  # bytes of a kernel's stderr kept to say why it died
 
 
 def drop_privileges(uid):
@@ -60,12 +67,14 @@ def drop_privileges(uid):
         raise SystemExit("could not drop privileges")
 
 
-def become_kernel(settings, connection_file):
+def become_kernel(settings, connection_file, stderr):
     """In the forked child: isolate from the server and earlier submissions, then serve."""
     null = os.open(os.devnull, os.O_RDWR)  # not the server's pipe to the grader
-    for fd in (0, 1, 2):
+    for fd in (0, 1):
         os.dup2(null, fd)
     os.close(null)
+    os.dup2(stderr, 2)
+    os.close(stderr)
     drop_privileges(settings["uid"])
     os.kill(-1, signal.SIGKILL)  # every process of this uid but this one: an earlier kernel's
     os.chdir(settings["workdir"])
@@ -236,6 +245,21 @@ def skip_tokenizing_plain_python():
     it2.TransformerManager.transform_cell = transform_cell
 
 
+def read_tail(fd, tail):
+    """Read what fd has now into tail, keeping its last STDERR_TAIL bytes; False at its end."""
+    while True:
+        try:
+            data = os.read(fd, 65536)
+        except (BlockingIOError, InterruptedError):
+            return True
+        except OSError:
+            return False
+        if not data:
+            return False
+        tail += data
+        del tail[:-STDERR_TAIL]
+
+
 def serve(settings):
     from ipykernel import kernelapp  # noqa: F401  (the point: imported once, here)
 
@@ -259,6 +283,7 @@ def serve(settings):
     signal.signal(signal.SIGCHLD, lambda signum, frame: None)
     selector.register(wake, selectors.EVENT_READ)
     children = {}  # pid -> connection
+    stderrs = {}  # pid -> (read end of its stderr pipe, the last bytes read from it)
     print("ready", flush=True)
     while True:
         for key, _ in selector.select(timeout=1):
@@ -277,8 +302,10 @@ def serve(settings):
                 if not connection_file:
                     conn.close()
                     continue
+                err_read, err_write = os.pipe()
                 pid = os.fork()
                 if pid == 0:
+                    code = 1
                     try:  # nothing of the server's may reach student code
                         signal.set_wakeup_fd(-1)
                         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -286,12 +313,34 @@ def serve(settings):
                         listener.close()
                         for other in [conn, wake, woken, *children.values()]:
                             other.close()
-                        become_kernel(settings, connection_file)
+                        for other, _ in stderrs.values():
+                            os.close(other)
+                        os.close(err_read)
+                        become_kernel(settings, connection_file, err_write)
+                    except SystemExit as exc:  # as Python would exit, message and status
+                        if isinstance(exc.code, int):
+                            code = exc.code
+                        elif exc.code is None:
+                            code = 0
+                        else:
+                            print(exc.code, file=sys.stderr)
+                    except BaseException:
+                        traceback.print_exc()  # to the kernel's stderr, which the grader reports
                     finally:
-                        os._exit(1)
+                        with contextlib.suppress(Exception):
+                            sys.stderr.flush()
+                        os._exit(code)
+                os.close(err_write)
+                os.set_blocking(err_read, False)
+                stderrs[pid] = (err_read, bytearray())
+                selector.register(err_read, selectors.EVENT_READ, ("stderr", pid))
                 children[pid] = conn
                 selector.register(conn, selectors.EVENT_READ, pid)
                 conn.sendall(f"{pid}\n".encode())
+            elif isinstance(key.data, tuple):  # a child wrote to its stderr
+                fd, tail = stderrs[key.data[1]]
+                if not read_tail(fd, tail):
+                    selector.unregister(fd)
             else:
                 pid = key.data
                 try:
@@ -315,12 +364,20 @@ def serve(settings):
                 break
             if pid == 0:
                 break
+            tail = b""
+            if pid in stderrs:
+                fd, tail = stderrs.pop(pid)
+                read_tail(fd, tail)  # what it wrote just before it ended
+                with contextlib.suppress(KeyError, ValueError):
+                    selector.unregister(fd)
+                os.close(fd)
             conn = children.pop(pid, None)
             if conn is not None:
                 with contextlib.suppress(KeyError, ValueError):
                     selector.unregister(conn)
+                code = os.waitstatus_to_exitcode(status)
                 with contextlib.suppress(OSError):
-                    conn.sendall(f"exit {os.waitstatus_to_exitcode(status)}\n".encode())
+                    conn.sendall(f"exit {code} {len(tail)}\n".encode() + bytes(tail))
                 conn.close()
 
 

@@ -27,7 +27,7 @@ import multiprocessing.util
 import os
 import pwd
 import shutil
-import subprocess
+import signal
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -218,18 +218,15 @@ def _discard_warm(st: WorkerState) -> None:
         st.warm = None
 
 
-def _fork(st: WorkerState) -> Callable[[str], ForkedKernel] | None:
-    """How to start a kernel from the fork server; None (boot one the slow way) if the
-    server fails to start."""
+def _fork(st: WorkerState) -> Callable[[str], ForkedKernel]:
+    """How to start a kernel: from the worker's fork server, started (again) as needed.
+
+    There is no other way. A kernel booted without the server would miss what it
+    prepares (the guard's picture of the loaded modules, the preloaded imports), and
+    a server that cannot start would go unnoticed: its failure, with its stderr, is
+    the submission's error instead (take_kernel)."""
     if st.server is None:
-        return None
-    try:
-        if not st.server.alive():
-            st.server.start()
-    except (OSError, RuntimeError):
-        st.server.stop()
-        st.server = None
-        return None
+        st.server = ForkServer(st.sandbox, st.preload)
     return st.server.fork
 
 
@@ -237,15 +234,20 @@ def _start(st: WorkerState) -> SandboxedKernelManager:
     """A new kernel, once every folder it can write is put back as new (Sandbox.reset)."""
     st.sandbox.reset()
     km = SandboxedKernelManager(st.sandbox, fork=_fork(st))
-    # What a kernel writes to its own stdout/stderr is not the teacher's to read.
-    run_sync(km.start_kernel)(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    run_sync(km.start_kernel)()
     st.kernels_started += 1
     return km
 
 
 def prestart(st: WorkerState) -> None:
-    """Launch the next kernel now; it starts while the grader records this submission."""
-    st.warm = _start(st)
+    """Launch the next kernel now; it starts while the grader records this submission.
+
+    Never raises: the submission just graded is not failed for it, and the next job,
+    which needs a kernel, starts one again and reports why it cannot (take_kernel)."""
+    try:
+        st.warm = _start(st)
+    except Exception:
+        st.warm = None
 
 
 def warm_up(env: dict[str, str], limits: Limits | None, preload: tuple[str, ...]) -> None:
@@ -264,12 +266,46 @@ def warm_up(env: dict[str, str], limits: Limits | None, preload: tuple[str, ...]
 
 
 def take_kernel(st: WorkerState) -> SandboxedKernelManager:
+    """The kernel started for this job, or a new one if it died; a kernel that cannot be
+    started is this job's error, and why (the fork server's stderr) goes in its messages."""
     if st.warm is None or not run_sync(st.warm.is_alive)():
         _discard_warm(st)
-        prestart(st)
-    assert st.warm is not None
+        try:
+            st.warm = _start(st)
+        except Exception as exc:
+            report(f"no kernel could be started: {exc}")
+            raise
     km, st.warm = st.warm, None
     return km
+
+
+def kernel_report(st: WorkerState, km: SandboxedKernelManager | None) -> list[str]:
+    """Why the job's kernel ended, when it ended by itself (a crash, os._exit, a limit, a
+    failed start) rather than being stopped by the grader: its exit status, the end of
+    its stderr, and the end of the fork server's stderr if it wrote anything since.
+
+    All of it plain text (forkserver.plain_text), bounded (forkserver.STDERR_TAIL)."""
+    forked = getattr(km, "forked", None)
+    if forked is None or forked.returncode is None or forked.killed:
+        return []
+    code = forked.returncode
+    if forked.server_gone:
+        how = "the kernel ended with the sandbox's fork server, which stopped"
+    elif code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = str(-code)
+        limit = {"SIGXCPU": " (the CPU time limit)", "SIGXFSZ": " (the file size limit)"}
+        how = f"the kernel was killed by {name}{limit.get(name, '')}"
+    else:
+        how = f"the kernel exited with status {code}"
+    said = forked.stderr_tail
+    lines = [f"{how}; its stderr ends with:\n{said}" if said else f"{how}; no stderr output"]
+    server = st.server.stderr_tail() if st.server is not None else ""
+    if server:
+        lines.append(f"the sandbox's fork server's stderr ends with:\n{server}")
+    return lines
 
 
 def fill_scratch(st: WorkerState, source: Path) -> None:
@@ -413,6 +449,8 @@ class SandboxedExecute(BudgetedExecute):
                 if km is not None:
                     with contextlib.suppress(Exception):
                         run_sync(km.shutdown_kernel)(now=True)
+                    for line in kernel_report(st, km):
+                        report(line)
                 st.sandbox.kill_processes()
                 copy_back(st, folder)
                 prestart(st)
