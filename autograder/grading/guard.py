@@ -9,7 +9,9 @@ one runs. Before each test cell the grader asks the guard to put
 back anything that was changed and says what it found; the grader records that
 as a tampering attempt. So a submission that patches `np.allclose`, silences
 tracebacks or installs an AST transformer is graded with the real functions, and
-the teacher is told.
+the teacher is told. The guard answers in JSON (the repr of its return value), which
+the grader parses strictly and never evaluates: a notebook can replace the guard, so its
+answer is student text (Guard.record).
 
 Remembering and checking some 770 modules must stay cheap, since it happens in every
 kernel: the modules the fork server loaded are pictured there once, with the version
@@ -27,7 +29,6 @@ callables from another package count.
 
 from __future__ import annotations
 
-import ast
 import json
 import secrets
 from typing import Any
@@ -71,6 +72,17 @@ def __autograder_install(name):
     # IPython and ipykernel rebind these on every execution.
     volatile = {"input", "raw_input", "get_ipython", "exit", "quit", "display", "_", "__", "___"}
     saved_builtins = {k: v for k, v in vars(builtins).items() if k not in volatile}
+
+    class Answer:
+        # What the grader reads (user_expressions' text/plain) is this repr: plain JSON,
+        # which it parses and never evaluates.
+        __slots__ = ("text",)
+
+        def __init__(self, text):
+            self.text = text
+
+        def __repr__(self):
+            return self.text
 
     def same(a, b):
         return a is b or getattr(a, "__func__", a) is getattr(b, "__func__", b)
@@ -166,7 +178,10 @@ def __autograder_install(name):
             if version is not None:  # judged as it is now: look again only if it changes
                 modules[mod_name] = (mod, keys, originals, version(space))
         remember_new_modules()
-        return json.dumps(sorted(set(found)))
+        found = [f if len(f) <= 200 else f[:197] + "..." for f in sorted(set(found))]
+        if len(found) > 200:
+            found[199:] = [f"{len(found) - 199} more"]
+        return Answer(json.dumps(found))
 
     remember_new_modules()
     # Modules a cell imports are remembered before the next cell runs, without a round trip
@@ -196,17 +211,57 @@ class Guard:
         return f"{self.name}()"
 
     def record(self, reply: dict[str, Any]) -> None:
-        """Read the guard's answer (a JSON list, returned as a Python string's repr)."""
-        result = reply.get("content", {}).get("user_expressions", {}).get("guard", {})
-        if result.get("status") != "ok":
+        """Read the guard's answer: the text/plain of its user expression, a JSON list of
+        what it found and put back.
+
+        The answer comes from the kernel, where the notebook can replace the guard, so
+        it is student text: it is parsed as JSON (never evaluated: `ast.literal_eval`
+        on a 6 MB answer took over 3 GiB), only when it is short enough to be the
+        guard's, and only a list of short strings is taken. Anything else is reported
+        as tampering with the guard, as a missing answer is.
+        """
+        content = reply.get("content")
+        if not isinstance(content, dict):
+            content = {}
+        if content.get("ename") == "OutputTooLarge":  # refused unread (sandbox.PromptKernelClient)
+            self.findings.append(MALFORMED)
+            return
+        expressions = content.get("user_expressions")
+        result = expressions.get("guard") if isinstance(expressions, dict) else None
+        if not isinstance(result, dict) or result.get("status") != "ok":
             self.findings.append("the grader's guard (it was removed or broken)")
             return
-        try:
-            found = json.loads(ast.literal_eval(result["data"]["text/plain"]))
-        except (KeyError, ValueError, SyntaxError, TypeError):
-            self.findings.append("the grader's guard (it answered in an unexpected way)")
+        data = result.get("data")
+        found = parse_answer(data.get("text/plain") if isinstance(data, dict) else None)
+        if found is None:
+            self.findings.append(MALFORMED)
             return
-        self.findings.extend(str(item) for item in found)
+        self.findings.extend(found)
+
+
+MALFORMED = "the grader's guard (its answer was malformed or too large)"
+ANSWER_LIMIT = 64 * 1024
+"""Characters of the guard's answer, at most: it lists at most 200 findings of at most
+200 characters each (GUARD_TEMPLATE)."""
+FINDINGS_LIMIT = 1000
+FINDING_LIMIT = 1000
+
+
+def parse_answer(text: object) -> list[str] | None:
+    """The findings in a guard's answer, or None when it cannot be the guard's: not a
+    string, over ANSWER_LIMIT, not JSON (or nested past the parser's depth), or not a
+    list of at most FINDINGS_LIMIT non-empty strings of at most FINDING_LIMIT characters."""
+    if not isinstance(text, str) or len(text) > ANSWER_LIMIT:
+        return None
+    try:
+        found = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(found, list) or len(found) > FINDINGS_LIMIT:
+        return None
+    if not all(isinstance(item, str) and 0 < len(item) <= FINDING_LIMIT for item in found):
+        return None
+    return found
 
 
 def summarise(findings: list[str]) -> list[str]:
