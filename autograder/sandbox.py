@@ -50,6 +50,7 @@ import stat
 import sys
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,12 +58,15 @@ from queue import Empty
 from typing import Any
 
 import zmq
+import zmq.asyncio
 from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.channels import AsyncZMQSocketChannel
 from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
-from traitlets import DottedObjectName, Type
+from traitlets import DottedObjectName, Integer, Type, default
+from zmq.utils.monitor import parse_monitor_message
 
 from autograder.config import Limits
 from autograder.errors import AutograderError
@@ -495,16 +499,182 @@ class Sandbox:
 
 
 class PromptKernelClient(AsyncKernelClient):
-    """A kernel client that is ready as soon as the kernel answers on shell and IOPub.
+    """A kernel client for untrusted kernels: ready as soon as the kernel answers on shell
+    and IOPub, and never decoding more than the notebook may output.
 
-    jupyter_client's `wait_for_ready` then also waits for IOPub to stay quiet for 0.2 s,
+    Ready: jupyter_client's `wait_for_ready` also waits for IOPub to stay quiet for 0.2 s,
     to drop stray messages: an idle pause on every kernel, which cost a grading worker
     a third of its time per submission. nbclient keeps only the IOPub messages whose
     parent is the cell it runs, so strays need no flushing.
+
+    Bounded: jupyter_client decodes whatever arrives, and a 300 MB output message cost
+    the grading host 1-3 GiB. Every socket of this client refuses, unread, a message
+    part over `max_message_bytes` (zmq's MAXMSGSIZE: libzmq compares the size in the
+    frame's header before it allocates anything), and queues about `QUEUE_BYTES` of
+    them (RCVHWM; beyond it the kernel waits or drops, as its own memory allows). zmq
+    refuses a message by dropping the connection (the channels make it again): what
+    the kernel sent meanwhile is lost too. The shell and IOPub channels (`Channel`) see
+    that happen and stand in for the request the grader sent last: IOPub with a note,
+    "output too large", and the end of the cell's output (its own "idle" may be among
+    what was lost, and nbclient would wait for it, then fail the notebook); shell with
+    an error reply, OutputTooLarge, so the cell fails now instead of at its timeout.
     """
 
-    def start_channels(self, *args: Any, **kwargs: Any) -> None:
+    HEADROOM = 64 * 1024
+    """Bytes a message may have beyond the output budget: its header and JSON quoting."""
+    QUEUE_BYTES = 64 * 1024 * 1024
+    """Received messages zmq may hold for the grader (RCVHWM x largest message), unless
+    an output budget over 16 MB makes four messages more."""
+
+    max_message_bytes = Integer(
+        help="The largest message part the grader reads; larger ones are dropped unread. "
+        "By default, the kernel's output budget (Limits.max_output_kb) and HEADROOM."
+    ).tag(config=True)
+
+    @default("max_message_bytes")
+    def _default_max_message_bytes(self) -> int:
+        sandbox = getattr(self.parent, "sandbox", None)
+        limits = sandbox.limits if isinstance(sandbox, Sandbox) else Limits()
+        return limits.max_output_kb * 1024 + self.HEADROOM
+
+    _request: dict[str, Any] | None = None
+    """Header of the last request sent on shell: whose output and reply come next."""
+
+    class Channel(AsyncZMQSocketChannel):
+        """A shell or IOPub channel that stands in for what zmq refused (see the client).
+
+        A socket monitor tells it of each connection lost; zmq gives up a connection
+        on which it refused a message, so the channel connects again itself. Made again,
+        the connection was lost to a refused message (or to frames that were not zmq's:
+        also the kernel's doing); a kernel that died is not connected to again, and
+        nbclient's own check finds it dead.
+        """
+
+        def __init__(
+            self, socket: zmq.asyncio.Socket, session: Any, client: PromptKernelClient, kind: str
+        ) -> None:
+            super().__init__(socket, session)
+            self.client = client
+            self.kind = kind
+            self._monitor: zmq.asyncio.Socket | None = socket.get_monitor_socket(
+                zmq.EVENT_CONNECTED | zmq.EVENT_DISCONNECTED
+            )
+            self._poller = zmq.asyncio.Poller()
+            self._poller.register(socket, zmq.POLLIN)
+            self._poller.register(self._monitor, zmq.POLLIN)
+            self._lost = False
+            self._stand_ins: deque[dict[str, Any]] = deque()
+
+        def send(self, msg: dict[str, Any]) -> None:
+            self.client._request = msg["header"]
+            super().send(msg)
+
+        async def get_msg(self, timeout: float | None = None) -> dict[str, Any]:
+            assert self.socket is not None
+            deadline = None if timeout is None else time.monotonic() + timeout
+            while True:
+                await self._read_monitor()
+                if self._stand_ins:
+                    return self._stand_ins.popleft()
+                left = None if deadline is None else max(0.0, deadline - time.monotonic())
+                ready = dict(await self._poller.poll(None if left is None else int(left * 1000)))
+                if not ready:
+                    raise Empty
+                if self.socket in ready:
+                    await self._read_monitor()  # a refusal comes before what followed it
+                    if not self._stand_ins:
+                        return await self._recv()
+
+        async def _read_monitor(self) -> None:
+            while self._monitor is not None and self.socket is not None:
+                try:
+                    frames = await self._monitor.recv_multipart(zmq.NOBLOCK)
+                except zmq.Again:
+                    return
+                event = parse_monitor_message(frames)
+                if event["event"] == zmq.EVENT_DISCONNECTED:
+                    # zmq does not connect again after a refusal. What came before it is
+                    # taken first: connecting again would discard it.
+                    while True:
+                        try:
+                            self._stand_ins.append(await self._recv(flags=zmq.NOBLOCK))
+                        except zmq.Again:
+                            break
+                    endpoint = event["endpoint"].decode()
+                    with contextlib.suppress(zmq.ZMQError):
+                        self.socket.disconnect(endpoint)
+                    self.socket.connect(endpoint)
+                    self._lost = True
+                elif event["event"] == zmq.EVENT_CONNECTED and self._lost:
+                    self._lost = False
+                    self._stand_ins.extend(self._refused())
+
+        def _refused(self) -> list[dict[str, Any]]:
+            """What stands in for the refused message, for the request the grader awaits."""
+            request = self.client._request
+            if request is None or request.get("msg_type") != "execute_request":
+                return []
+            kb = self.client.max_message_bytes // 1024
+            if self.kind == "iopub":
+                note = (
+                    f"[output cut by the grader: output too large (a message over {kb} KB "
+                    "was dropped unread); what this cell printed after it is not kept]\n"
+                )
+                made = [
+                    self.session.msg("stream", {"name": "stderr", "text": note}, parent=request),
+                    self.session.msg("status", {"execution_state": "idle"}, parent=request),
+                ]
+            else:
+                reason = f"output too large: the kernel's reply was over {kb} KB, dropped unread"
+                content = {
+                    "status": "error",
+                    "ename": "OutputTooLarge",
+                    "evalue": reason,
+                    "traceback": [f"OutputTooLarge: {reason}"],
+                    "execution_count": None,
+                    "user_expressions": {},
+                }
+                made = [self.session.msg("execute_reply", content, parent=request)]
+            for msg in made:
+                msg["buffers"] = []
+            return made
+
+        def close(self) -> None:
+            if self._monitor is not None and self.socket is not None:
+                with contextlib.suppress(zmq.ZMQError):
+                    self.socket.disable_monitor()
+                self._monitor.close(linger=0)
+            self._monitor = None
+            super().close()
+
+        stop = close
+
+    @property
+    def shell_channel(self) -> Channel:
+        if self._shell_channel is None:
+            socket = self.connect_shell(identity=self.session.bsession)
+            self._shell_channel = self.Channel(socket, self.session, self, "shell")
+        return self._shell_channel
+
+    @property
+    def iopub_channel(self) -> Channel:
+        if self._iopub_channel is None:
+            self._iopub_channel = self.Channel(self.connect_iopub(), self.session, self, "iopub")
+        return self._iopub_channel
+
+    def _limit_sockets(self) -> None:
+        """Options every socket this client makes from now on starts with."""
+        cap = self.max_message_bytes
         self.context.setsockopt(zmq.RECONNECT_IVL, RECONNECT_MS)
+        self.context.setsockopt(zmq.MAXMSGSIZE, cap)
+        self.context.setsockopt(zmq.RCVHWM, max(4, self.QUEUE_BYTES // cap))
+
+    def _create_connected_socket(self, channel: str, identity: bytes | None = None) -> Any:
+        self._limit_sockets()
+        return super()._create_connected_socket(channel, identity)
+
+    def start_channels(self, *args: Any, **kwargs: Any) -> None:
+        self._limit_sockets()  # the heartbeat makes its socket in a thread of its own
         super().start_channels(*args, **kwargs)
 
     async def wait_for_ready(self, timeout: float | None = None) -> None:

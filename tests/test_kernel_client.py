@@ -1,13 +1,25 @@
-"""The grader's connection to a kernel started ahead of need."""
+"""The grader's connection to a kernel: prompt to a kernel started ahead of need, and
+bounded in what it reads from one (issue 14)."""
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
 from pathlib import Path
+from typing import Any
 
 import zmq
+from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import DottedObjectName, Type
 
 from autograder.config import Limits
-from autograder.sandbox import RECONNECT_MS, Sandbox, SandboxedKernelManager
+from autograder.sandbox import (
+    RECONNECT_MS,
+    PromptKernelClient,
+    Sandbox,
+    SandboxedKernelManager,
+)
 
 
 def test_the_grader_reconnects_promptly_to_a_kernel_still_making_sockets(
@@ -26,3 +38,80 @@ def test_the_grader_reconnects_promptly_to_a_kernel_still_making_sockets(
     finally:
         client.stop_channels()
         km._close_control_socket()
+
+
+def test_the_grader_reads_no_message_over_the_output_budget(tmp_path: Path) -> None:
+    """libzmq refuses a larger one from its header, before anything is allocated, and
+    holds a bounded number of the rest."""
+    limits = Limits(max_output_kb=64)
+    km = SandboxedKernelManager(Sandbox(61997, tmp_path / "work", tmp_path / "run", limits))
+    client = km.client()
+    client.start_channels(hb=False)
+    try:
+        cap = 64 * 1024 + PromptKernelClient.HEADROOM
+        sockets = [client.shell_channel.socket, client.iopub_channel.socket]
+        assert [s.getsockopt(zmq.MAXMSGSIZE) for s in sockets] == [cap] * 2
+        held = [s.getsockopt(zmq.RCVHWM) * cap for s in sockets]
+        assert max(held) <= PromptKernelClient.QUEUE_BYTES
+    finally:
+        client.stop_channels()
+
+
+class LocalKernelManager(AsyncKernelManager):
+    """An ordinary local kernel (no sandbox), reached through the grader's client."""
+
+    client_class = DottedObjectName("autograder.sandbox.PromptKernelClient")
+    client_factory = Type(PromptKernelClient, klass=AsyncKernelClient)
+
+
+async def _outputs(client: PromptKernelClient, msg_id: str) -> list[dict[str, Any]]:
+    """The IOPub messages of one request, up to its "idle", as nbclient reads them."""
+    seen = []
+    while True:
+        msg = await client.iopub_channel.get_msg(timeout=30)
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        seen.append(msg)
+        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+            return seen
+
+
+async def _reply(client: PromptKernelClient, msg_id: str) -> dict[str, Any]:
+    while True:
+        msg = await client.shell_channel.get_msg(timeout=30)
+        if msg["parent_header"].get("msg_id") == msg_id:
+            return msg
+
+
+def test_a_refused_message_is_reported_and_the_kernel_stays_reachable() -> None:
+    """zmq drops the connection on which it refused a message and does not make it again;
+    the client does, and stands in for what was lost: a note and the end of the cell's
+    output on IOPub, an OutputTooLarge error for a reply."""
+
+    async def scenario() -> None:
+        km = LocalKernelManager()
+        await km.start_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = km.client(max_message_bytes=100_000)
+        client.start_channels(hb=False)
+        try:
+            await client.wait_for_ready(timeout=60)
+            printed = client.execute("print('x' * 1_000_000)")
+            texts = [m["content"].get("text", "") for m in await _outputs(client, printed)]
+            assert any("output too large" in text for text in texts)
+            assert not any("xxxx" in text for text in texts)
+            assert (await _reply(client, printed))["content"]["status"] == "ok"
+
+            huge = client.execute("pass", user_expressions={"big": "'y' * 1_000_000"})
+            content = (await _reply(client, huge))["content"]
+            assert (content["status"], content["ename"]) == ("error", "OutputTooLarge")
+
+            after = client.execute("print('still here')", user_expressions={"two": "1 + 1"})
+            texts = [m["content"].get("text", "") for m in await _outputs(client, after)]
+            assert "still here\n" in texts
+            content = (await _reply(client, after))["content"]
+            assert content["user_expressions"]["two"]["data"]["text/plain"] == "2"
+        finally:
+            client.stop_channels()
+            await km.shutdown_kernel(now=True)
+
+    asyncio.run(scenario())
