@@ -767,8 +767,15 @@ class SandboxedKernelManager(AsyncKernelManager):
             )
         return await super()._async_pre_start_kernel(**kw)
 
+    CONTROL_MESSAGE_BYTES = 64 * 1024
+    """The largest message read on the control channel, whose replies (to shutdown and
+    interrupt requests) are a few hundred bytes: a larger one is the kernel's doing and
+    is refused unread, as the client refuses oversized output (PromptKernelClient)."""
+
     def _connect_control_socket(self) -> None:
         self.context.setsockopt(zmq.RECONNECT_IVL, RECONNECT_MS)
+        self.context.setsockopt(zmq.MAXMSGSIZE, self.CONTROL_MESSAGE_BYTES)
+        self.context.setsockopt(zmq.RCVHWM, 16)
         super()._connect_control_socket()
 
     async def _async_wait(self, pollinterval: float = 0.1) -> None:

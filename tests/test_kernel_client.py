@@ -40,6 +40,18 @@ def test_the_grader_reconnects_promptly_to_a_kernel_still_making_sockets(
         km._close_control_socket()
 
 
+def test_the_control_channel_reads_no_large_message(tmp_path: Path) -> None:
+    """Its replies are small; a kernel that sends a huge one is refused unread."""
+    km = SandboxedKernelManager(Sandbox(61997, tmp_path / "work", tmp_path / "run", Limits()))
+    km._connect_control_socket()
+    try:
+        socket = km._control_socket
+        assert socket.getsockopt(zmq.MAXMSGSIZE) == SandboxedKernelManager.CONTROL_MESSAGE_BYTES
+        assert socket.getsockopt(zmq.RCVHWM) * socket.getsockopt(zmq.MAXMSGSIZE) <= 2**20
+    finally:
+        km._close_control_socket()
+
+
 def test_the_grader_reads_no_message_over_the_output_budget(tmp_path: Path) -> None:
     """libzmq refuses a larger one from its header, before anything is allocated, and
     holds a bounded number of the rest."""
