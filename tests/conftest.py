@@ -7,10 +7,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from autograder.cli import main
-from tests.factory import make_repo
-
+# The command's consoles take their width from COLUMNS when they are made, on import;
+# pytest-xdist's workers have it set to 80, where the grade table wraps its notes.
+os.environ["COLUMNS"] = "250"
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+from autograder.cli import main  # noqa: E402
+from tests.factory import make_repo  # noqa: E402
 
 Invoke = Callable[..., Result]
 
