@@ -1,7 +1,8 @@
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ os.environ["COLUMNS"] = "250"
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from autograder.cli import main  # noqa: E402
+from autograder.config import Limits  # noqa: E402
+from autograder.sandbox import Sandbox  # noqa: E402
 from tests.factory import make_repo  # noqa: E402
 
 Invoke = Callable[..., Result]
@@ -34,3 +37,16 @@ def repo(tmp_path: Path) -> Path:
 @pytest.fixture
 def cli(repo: Path) -> Invoke:
     return invoker(repo)
+
+
+@contextlib.contextmanager
+def mounted_sandbox(uid: int, folder: Path, limits: Limits) -> Iterator[Sandbox]:
+    """A sandbox in folder with its tmpfs mounted; its processes killed and its tmpfs
+    unmounted afterwards, so no test leaves a mount behind."""
+    sandbox = Sandbox(uid, folder / "work", folder / "run", limits)
+    sandbox.prepare()
+    try:
+        yield sandbox
+    finally:
+        sandbox.kill_processes()
+        sandbox.release()

@@ -23,7 +23,7 @@ from nbformat.v4 import new_code_cell
 from autograder.config import Limits
 from autograder.grading import results
 from autograder.sandbox import Sandbox, unavailable_reason
-from tests.conftest import invoker
+from tests.conftest import invoker, mounted_sandbox
 from tests.factory import course_config, make_repo, save, write_config
 from tests.test_hostile import RIGHT_AREA, source, submission
 
@@ -173,13 +173,8 @@ def _sandbox_processes(uid: int) -> list[int]:
 @pytest.fixture
 def prepared(tmp_path: Path) -> Iterator[Sandbox]:
     """A sandbox with its tmpfs mounted, for uid 61998; unmounted after the test."""
-    sandbox = Sandbox(61998, tmp_path / "sb" / "work", tmp_path / "sb" / "run", Limits())
-    sandbox.prepare()
-    try:
+    with mounted_sandbox(61998, tmp_path / "sb", Limits()) as sandbox:
         yield sandbox
-    finally:
-        sandbox.kill_processes()
-        sandbox.release()
 
 
 def test_grader_kills_every_process_of_the_sandbox_uid(tmp_path: Path) -> None:

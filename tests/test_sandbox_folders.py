@@ -21,6 +21,7 @@ from autograder.config import Limits
 from autograder.errors import AutograderError
 from autograder.grading.worker import claim_uid, uids_in_use
 from autograder.sandbox import Sandbox, private_root, unavailable_reason
+from tests.conftest import mounted_sandbox
 
 pytestmark = pytest.mark.skipif(
     unavailable_reason() is not None and not os.environ.get("CI"),
@@ -33,14 +34,8 @@ UID = 61996
 @pytest.fixture
 def prepared(tmp_path: Path) -> Iterator[Sandbox]:
     """A sandbox of 16 MB for uid UID, its tmpfs unmounted after the test."""
-    root = tmp_path / "sb"
-    sandbox = Sandbox(UID, root / "work", root / "run", Limits(disk_mb=16))
-    sandbox.prepare()
-    try:
+    with mounted_sandbox(UID, tmp_path / "sb", Limits(disk_mb=16)) as sandbox:
         yield sandbox
-    finally:
-        sandbox.kill_processes()
-        sandbox.release()
 
 
 def run_inside(sandbox: Sandbox, code: str) -> str:
