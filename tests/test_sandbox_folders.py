@@ -20,7 +20,7 @@ import pytest
 from autograder.config import Limits
 from autograder.errors import AutograderError
 from autograder.grading.worker import claim_uid, uids_in_use
-from autograder.sandbox import Sandbox, private_root, unavailable_reason
+from autograder.sandbox import Sandbox, private_root, readonly_paths, unavailable_reason
 from tests.conftest import mounted_sandbox
 
 pytestmark = pytest.mark.skipif(
@@ -156,10 +156,10 @@ os.chmod("/home/student/work", 0)
         info = os.lstat(root / name)
         assert (info.st_uid, stat.S_IMODE(info.st_mode)) == (owner, mode), name
     # bwrap's mount points in the writable folders are kept: the working folder's in
-    # the home folder, and (here, where the test's runtime folder lies under /tmp) the
-    # folders leading to the runtime folder's in tmp.
-    runtime = PurePosixPath(prepared.runtime)
-    leading = [runtime.relative_to("/tmp").parts[0]] if runtime.is_relative_to("/tmp") else []
+    # the home folder, and in tmp the folders leading to whatever is bound under /tmp
+    # (here the test's runtime folder; and Python, where it is installed under /tmp).
+    bound = [PurePosixPath(p) for p in (*readonly_paths(), str(prepared.runtime))]
+    leading = sorted({p.relative_to("/tmp").parts[0] for p in bound if p.is_relative_to("/tmp")})
     assert {name: sorted(os.listdir(root / name)) for name in expected} == {
         "work": [],
         "run": [],
