@@ -52,6 +52,13 @@ os.unlink(connection_file)
 os.mkdir(connection_file)
 os.chmod(os.path.dirname(connection_file), 0)
 os.chmod(".", 0)
+# System V objects outlive their process: a channel to the next submission, unless removed.
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+IPC_CREAT = 0o1000
+assert libc.shmget(0x5EC7, 4096, IPC_CREAT | 0o666) >= 0
+assert libc.msgget(0x5EC8, IPC_CREAT | 0o666) >= 0
+assert libc.semget(0x5EC9, 1, IPC_CREAT | 0o666) >= 0
 """
 OBSERVE = f"""
 import json, os, sys
@@ -75,6 +82,8 @@ obs["ids"] = [os.getresuid(), os.getresgid(), os.getgroups()]
 obs["planted"] = [os.path.join(f, name) for f in ("/tmp", "/home/student", "/dev/shm")
                   for name in ("planted", "locked") if os.path.lexists(os.path.join(f, name))]
 obs["random"] = float(numpy.random.rand())
+obs["sysv"] = {{kind: open(f"/proc/sysvipc/{{kind}}").read().splitlines()[1:]
+               for kind in ("shm", "msg", "sem")}}
 print({MARK!r} + json.dumps(obs))
 """
 
@@ -152,6 +161,11 @@ def test_forked_kernel_has_no_privileges(observed: dict) -> None:
         assert groups == []
         assert set(seen["caps"].values()) == {"0000000000000000"}, seen["caps"]
         assert seen["no_new_privs"] == "1"
+
+
+def test_no_system_v_object_of_an_earlier_submission_is_left(observed: dict) -> None:
+    """Shared memory, message queues and semaphores outlive the kernel that made them."""
+    assert observed["b-observe"]["sysv"] == {"shm": [], "msg": [], "sem": []}
 
 
 def test_each_kernel_draws_its_own_random_numbers(observed: dict) -> None:

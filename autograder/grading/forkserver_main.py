@@ -11,7 +11,8 @@ lives in a folder only root can enter, and a student process can neither signal
 nor trace a root process). Each child, before it runs any student code:
 drops every capability and switches to the student uid (as `setpriv` does for a
 directly started kernel), kills whatever an earlier submission left running under
-that uid, and reseeds random generators so that it does not share its parent's
+that uid, removes the System V objects it left (they outlive processes), and reseeds
+random generators so that it does not share its parent's
 stream. (The grader empties the kernel's writable folders, as root, before each
 kernel is started: sandbox.Sandbox.reset.)
 
@@ -67,6 +68,33 @@ def drop_privileges(uid):
         raise SystemExit("could not drop privileges")
 
 
+IPC_RMID = 0
+
+
+def remove_system_v_objects():
+    """Remove the shared memory segments, message queues and semaphore sets of this IPC
+    namespace. Unlike a process or a file in the private folders, they outlive the kernel
+    that made them, and every kernel of this server shares the namespace: left alone, one
+    submission could leave data for the next. Run as the sandbox uid, which owns every
+    object a kernel could make (the server makes none)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    remove = {
+        "shm": lambda ident: libc.shmctl(ident, IPC_RMID, None),
+        "msg": lambda ident: libc.msgctl(ident, IPC_RMID, None),
+        "sem": lambda ident: libc.semctl(ident, 0, IPC_RMID),
+    }
+    for kind, rmid in remove.items():
+        try:
+            with open(f"/proc/sysvipc/{kind}") as table:
+                rows = table.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if len(fields) > 1 and fields[1].isdigit():
+                rmid(int(fields[1]))
+
+
 def become_kernel(settings, connection_file, stderr):
     """In the forked child: isolate from the server and earlier submissions, then serve."""
     null = os.open(os.devnull, os.O_RDWR)  # not the server's pipe to the grader
@@ -77,6 +105,7 @@ def become_kernel(settings, connection_file, stderr):
     os.close(stderr)
     drop_privileges(settings["uid"])
     os.kill(-1, signal.SIGKILL)  # every process of this uid but this one: an earlier kernel's
+    remove_system_v_objects()
     os.chdir(settings["workdir"])
     numpy_random = sys.modules.get("numpy.random")
     if numpy_random is not None:
