@@ -113,12 +113,13 @@ def unavailable_reason() -> str | None:
 
 
 def empty_folder(folder: Path) -> None:
-    """Remove everything in folder, never following a link out of it."""
-    for entry in folder.iterdir():
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry)
-        else:
-            entry.unlink()
+    """Remove everything in folder, never following a link out of it (nor folder itself,
+    if it is one): the same removal as `Sandbox.reset`'s, from the open folder."""
+    fd = os.open(folder, _OPEN_FOLDER)
+    try:
+        _empty(fd, set())
+    finally:
+        os.close(fd)
 
 
 def _under(path: str, folder: str) -> bool:
@@ -318,7 +319,7 @@ class Sandbox:
         ):
             error = ctypes.get_errno()
             raise AutograderError(f"{root}: cannot mount the sandbox's tmpfs: {os.strerror(error)}")
-        self._reset_folders()
+        self.reset()
 
     def release(self) -> None:
         """Unmount the sandbox's tmpfs; what kernels wrote there goes with it."""
@@ -338,9 +339,6 @@ class Sandbox:
 
         Call it with no process of the uid alive (after `kill_processes`, which a job
         runs as soon as its kernel is shut down): nothing may write while it empties."""
-        self._reset_folders()
-
-    def _reset_folders(self) -> None:
         # The mount points bwrap made in the writable folders (work's in home, Python's in
         # tmp when it lives under /tmp) stay: removing one here would unmount it in the
         # fork server's sandbox. They are root's, so no kernel could write in them.

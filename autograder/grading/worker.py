@@ -186,9 +186,7 @@ def state(limits: Limits, preload: tuple[str, ...] = ()) -> WorkerState:
     if _state is not None and (_state.limits, _state.preload) == (limits, preload):
         return _state
     if _state is not None:
-        _discard_warm(_state)
-        if _state.server is not None:
-            _state.server.stop()
+        _retire(_state)
         _state = None
     if _claim is None:
         _claim = claim_uid()
@@ -201,12 +199,17 @@ def state(limits: Limits, preload: tuple[str, ...] = ()) -> WorkerState:
     return made
 
 
+def _retire(st: WorkerState) -> None:
+    """Stop the state's next kernel and its fork server."""
+    _discard_warm(st)
+    if st.server is not None:
+        st.server.stop()
+
+
 def _release() -> None:
     """At the worker's exit: stop its fork server and unmount its sandbox's tmpfs."""
     if _state is not None:
-        _discard_warm(_state)
-        if _state.server is not None:
-            _state.server.stop()
+        _retire(_state)
         with contextlib.suppress(Exception):
             _state.sandbox.release()
 
