@@ -68,13 +68,11 @@ def _graded_source_cells(source: NotebookNode) -> Iterator[tuple[str, dict, Note
 def compare_structure(source: NotebookNode, submitted: NotebookNode) -> list[StructureProblem]:
     problems: list[StructureProblem] = []
     submitted_ids = _ids(submitted)
-    submitted_types = {}
-    submitted_meta: dict[str, dict] = {}
+    first: dict[str, NotebookNode] = {}  # grade id -> the submission's first cell with it
     for cell in submitted.cells:
         gid = nbgrader_meta(cell).get("grade_id")
         if gid:
-            submitted_types.setdefault(str(gid), cell.cell_type)
-            submitted_meta.setdefault(str(gid), nbgrader_meta(cell))
+            first.setdefault(str(gid), cell)
     for gid, meta, cell in _graded_source_cells(source):
         what = (
             "test cell"
@@ -101,16 +99,16 @@ def compare_structure(source: NotebookNode, submitted: NotebookNode) -> list[Str
                 )
             )
         else:
-            if submitted_types[gid] != cell.cell_type:
+            if first[gid].cell_type != cell.cell_type:
                 problems.append(
                     StructureProblem(
                         gid,
                         "type-changed",
                         f"{what} '{gid}' was changed from {cell.cell_type} to "
-                        f"{submitted_types[gid]}",
+                        f"{first[gid].cell_type}",
                     )
                 )
-            changed = _changed_role(_role(meta), _role(submitted_meta[gid]))
+            changed = _changed_role(_role(meta), _role(nbgrader_meta(first[gid])))
             if changed:
                 problems.append(
                     StructureProblem(
