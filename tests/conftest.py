@@ -14,8 +14,8 @@ os.environ["COLUMNS"] = "250"
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from autograder.cli import main  # noqa: E402
-from autograder.config import Limits  # noqa: E402
-from autograder.sandbox import Sandbox  # noqa: E402
+from autograder.course.config import Limits  # noqa: E402
+from autograder.runtime.sandbox import Sandbox  # noqa: E402
 from tests.factory import make_repo  # noqa: E402
 
 Invoke = Callable[..., Result]

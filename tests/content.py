@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from autograder.config import load_all
-from autograder.paths import Repo
+from autograder.course.config import load_all
+from autograder.course.paths import Repo
 
 REPO = Repo(Path(__file__).resolve().parents[1])
 COURSES = load_all(REPO)

@@ -12,7 +12,7 @@ import nbformat
 import pytest
 import yaml
 
-from autograder.notebooks import HIDDEN_MARKERS, SOLUTION_MARKERS
+from autograder.course.notebooks import HIDDEN_MARKERS, SOLUTION_MARKERS
 from tests.conftest import invoker
 from tests.factory import make_manual_repo, make_repo
 

@@ -17,8 +17,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from nbgrader.api import Gradebook
 
-from autograder.grading import results
-from autograder.sandbox import unavailable_reason
+from autograder.grading import store
+from autograder.runtime.sandbox import unavailable_reason
 from tests.conftest import invoker
 from tests.factory import KERNELSPEC, _meta, course_config, make_repo, save, write_config
 
@@ -70,7 +70,7 @@ def grade(tmp_path: Path, extra: list[str]) -> dict:
     with Gradebook(db, "demo") as gb:
         score = gb.find_submission("a1", "student").score
     graded = nbformat.read(root / "assignments/demo/autograded/student/a1/demo.ipynb", 4)
-    record = results.load(db, "a1")["student"]
+    record = store.load(db, "a1")["student"]
     return {"seconds": seconds, "score": score, "record": record, "notebook": graded}
 
 
@@ -111,7 +111,7 @@ def test_cells_after_the_wall_are_not_run(sleepy: dict) -> None:
 
 def test_a_test_after_the_wall_fails_with_the_reason(sleepy: dict) -> None:
     assert sleepy["score"] == 1
-    assert sleepy["record"].status == results.GRADED
+    assert sleepy["record"].status == store.GRADED
     assert (
         "demo.ipynb: after: NotebookTimeout: notebook time budget exceeded (3 s): "
         "this cell did not run"
@@ -124,5 +124,5 @@ def test_a_cell_that_ignores_interrupts_is_stopped_at_the_wall(stubborn: dict) -
         "NotebookTimeout: notebook time budget exceeded (3 s): this cell did not run",
     ]
     assert stubborn["score"] == 1
-    assert stubborn["record"].status == results.GRADED
+    assert stubborn["record"].status == store.GRADED
     assert not any("stopped its kernel" in m for m in stubborn["record"].messages)

@@ -93,7 +93,8 @@ def test_feedback_prints_a_failure_as_written(
 ) -> None:
     """A failure's text quotes nbgrader, which may quote the student's notebook."""
     monkeypatch.setattr(
-        "autograder.feedback.generate", lambda *args: {"mallory": f"feedback failed: {HOSTILE}"}
+        "autograder.reporting.feedback.generate",
+        lambda *args: {"mallory": f"feedback failed: {HOSTILE}"},
     )
     result = cli("feedback", "demo", "a1")
     assert result.exit_code == 1

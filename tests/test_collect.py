@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder.config import load_course
-from autograder.errors import SubmissionError
-from autograder.grading import collect, results
+from autograder.course.config import load_course
+from autograder.course.errors import SubmissionError
+from autograder.course.paths import Repo
+from autograder.grading import collect, store
 from autograder.grading.collect import Inbox, copy_capped, discover, opened, student_id
-from autograder.paths import Repo
 from tests.conftest import Invoke
 from tests.factory import save, source_notebook
 
@@ -93,9 +93,9 @@ def test_a_rejected_submission_is_recorded_and_the_others_graded(
     result = cli("grade", "demo", "a1", str(archive))
     assert result.exit_code == 0, result.output
     db_url = f"sqlite:///{repo / 'assignments/demo/gradebook.db'}"
-    recorded = results.load(db_url, "a1")
-    assert recorded["lina"].status == results.GRADED and recorded["lina"].score == 5
-    assert recorded["bomb"].status == results.UNGRADABLE
+    recorded = store.load(db_url, "a1")
+    assert recorded["lina"].status == store.GRADED and recorded["lina"].score == 5
+    assert recorded["bomb"].status == store.UNGRADABLE
     with Gradebook(db_url, "demo") as gb:  # so report and export list it, with zero
         assert gb.find_submission("a1", "bomb").score == 0
     assert "export.zip: export/bomb.ipynb: unpacks to 200,000 bytes" in recorded["bomb"].messages[0]

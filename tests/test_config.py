@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.config import load_all, load_course
-from autograder.errors import ConfigError
-from autograder.paths import Repo
+from autograder.course.config import load_all, load_course
+from autograder.course.errors import ConfigError
+from autograder.course.paths import Repo
 from tests.factory import course_config, manual_config, write_config
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.validate import check_assignment
+from autograder.authoring.validate import check_assignment
 from tests.content import ASSIGNMENTS, REPO
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.validate import check_start_page, run_lecture
+from autograder.authoring.validate import check_start_page, run_lecture
 from tests.content import COURSES, LECTURES, REPO
 
 

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from autograder.config import load_course
-from autograder.grading import engine, results
+from autograder.authoring.release import generate_release
+from autograder.course.config import load_course
+from autograder.course.paths import Repo
+from autograder.grading import coordinator, job, store
 from autograder.grading.collect import Submission
-from autograder.grading.engine import GradingContext
-from autograder.paths import Repo
-from autograder.release import generate_release
+from autograder.grading.job import GradingContext
 from tests.factory import answered, make_repo, save, source_notebook
 
 SILENCE = (
@@ -44,12 +44,12 @@ def test_a_jobs_findings_never_reach_a_job_on_another_thread(
     ):
         path = save(notebook, folder / student / "demo.ipynb")
         subs.append(Submission(student, path.parent, {"demo.ipynb": path}))
-    jobs = {job.student: job for job in engine._jobs(ctx, subs, False, True, lambda r: None)}
+    jobs = {j.student: j for j in coordinator._jobs(ctx, subs, False, True, lambda r: None)}
 
     # The honest job starts while the tampering one is being graded, as two threads of
     # one Dask worker would.
     grading = threading.Event()
-    real_api = engine.make_api
+    real_api = job.make_api
 
     def api_that_signals(*args: object) -> object:
         api = real_api(*args)
@@ -62,11 +62,11 @@ def test_a_jobs_findings_never_reach_a_job_on_another_thread(
         api.autograde = signalling
         return api
 
-    monkeypatch.setattr(engine, "make_api", api_that_signals)
-    outcome: dict[str, results.StudentResult] = {}
+    monkeypatch.setattr(job, "make_api", api_that_signals)
+    outcome: dict[str, store.StudentResult] = {}
 
     def grade(student: str) -> None:
-        outcome[student] = engine.grade_in_worker(jobs[student])
+        outcome[student] = job.grade_in_worker(jobs[student])
 
     first = threading.Thread(target=grade, args=("tamper",))
     first.start()
@@ -75,5 +75,5 @@ def test_a_jobs_findings_never_reach_a_job_on_another_thread(
     second.start()
     first.join(timeout=300)
     second.join(timeout=300)
-    assert outcome["tamper"].status == results.TAMPER
-    assert outcome["honest"].status == results.GRADED, outcome["honest"].messages
+    assert outcome["tamper"].status == store.TAMPER
+    assert outcome["honest"].status == store.GRADED, outcome["honest"].messages

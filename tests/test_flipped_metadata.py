@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder.grading import results
+from autograder.grading import store
 from tests.conftest import invoker
 from tests.factory import answered, make_repo, save, source_notebook
 
@@ -31,7 +31,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
     save(flipped({"mul": WRONG_MUL}), folder / "wrong.ipynb")
     result = invoker(root)("grade", "demo", "a1", str(folder))
     db_url = f"sqlite:///{root / 'assignments/demo/gradebook.db'}"
-    return {"result": result, "db": db_url, "records": results.load(db_url, "a1")}
+    return {"result": result, "db": db_url, "records": store.load(db_url, "a1")}
 
 
 @pytest.mark.parametrize(("student", "expected"), [("right", 5), ("wrong", 2)])
@@ -46,7 +46,7 @@ def test_the_real_answers_are_graded_with_the_teachers_tests(
 @pytest.mark.parametrize("student", ["right", "wrong"])
 def test_changed_metadata_is_reported_as_tampering(graded: dict, student: str) -> None:
     record = graded["records"][student]
-    assert record.status == results.TAMPER
+    assert record.status == store.TAMPER
     text = "\n".join(record.messages)
     assert "the nbgrader metadata of test cell 'test_mul' was changed" in text
     assert "solution: False became True" in text

@@ -20,9 +20,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell
 
-from autograder.config import Limits
-from autograder.grading import results
-from autograder.sandbox import Sandbox, unavailable_reason
+from autograder.course.config import Limits
+from autograder.grading import store
+from autograder.runtime.sandbox import Sandbox, unavailable_reason
 from tests.conftest import invoker, mounted_sandbox
 from tests.factory import course_config, make_repo, save, write_config
 from tests.test_hostile import RIGHT_AREA, source, submission
@@ -112,14 +112,14 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     result = invoker(root)("grade", "demo", "a1", str(folder), "--workers", "1")
     assert result.exit_code == 0, result.output
     db = f"sqlite:///{root / 'assignments/demo/gradebook.db'}"
-    return {"root": root, "records": results.load(db, "a1")}
+    return {"root": root, "records": store.load(db, "a1")}
 
 
 def test_a_submission_that_breaks_its_folders_leaves_the_next_ones_graded(run: dict) -> None:
     """chmod 0 of the working and runtime folders, kernel.json made a folder: all reset."""
     for name in ("a-plant", "b-observe", "c-observe"):
         record = run["records"][name]
-        assert (record.status, record.score) == (results.GRADED, 3), record.messages
+        assert (record.status, record.score) == (store.GRADED, 3), record.messages
 
 
 @pytest.fixture(scope="module")
@@ -220,8 +220,8 @@ def test_a_forked_kernel_reports_its_own_exit_and_dies_when_shut_down(prepared: 
     """jupyter_client sees a forked kernel through a handle, not a process of its own."""
     from jupyter_client.utils import run_sync
 
-    from autograder.grading.forkserver import ForkServer
-    from autograder.sandbox import SandboxedKernelManager
+    from autograder.runtime.kernel_forkserver import ForkServer
+    from autograder.runtime.sandbox import SandboxedKernelManager
 
     sandbox = prepared
     server = ForkServer(sandbox, ())

@@ -13,7 +13,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder.grading import results
+from autograder.grading import store
 from tests.conftest import invoker
 from tests.factory import answered, make_repo, save, source_notebook
 
@@ -44,7 +44,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
     save(duplicated, folder / "duplicated.ipynb")
     result = cli("grade", "demo", "a1", str(folder))
     db_url = f"sqlite:///{root / 'assignments/demo/gradebook.db'}"
-    return {"root": root, "result": result, "db": db_url, "records": results.load(db_url, "a1")}
+    return {"root": root, "result": result, "db": db_url, "records": store.load(db_url, "a1")}
 
 
 def score(graded: dict, student: str) -> float:
@@ -84,7 +84,7 @@ def test_empty_release_reported_as_unanswered(graded: dict) -> None:
 
 def test_broken_json_is_ungradable_with_reason(graded: dict) -> None:
     record = graded["records"]["broken"]
-    assert record.status == results.UNGRADABLE
+    assert record.status == store.UNGRADABLE
     assert "broken.ipynb: not valid JSON (line 1" in messages(graded, "broken")
 
 
@@ -117,7 +117,7 @@ def test_regrading_one_student_replaces_only_that_result(graded: dict) -> None:
     assert result.exit_code == 0, result.output
     assert score(graded, "wrong") == 5
     assert score(graded, "empty") == 0
-    assert results.load(graded["db"], "a1")["correct"].score == 5
+    assert store.load(graded["db"], "a1")["correct"].score == 5
 
 
 def test_feedback_for_every_student(graded: dict) -> None:

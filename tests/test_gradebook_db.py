@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from autograder.grading import db
+from autograder.nbgrader import db
 
 
 def test_a_sqlite_gradebook_waits_for_locks_in_wal_mode_without_syncing_each_commit(

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from autograder.grading.guard import ANSWER_LIMIT, MALFORMED, Guard
+from autograder.runtime.guard import ANSWER_LIMIT, MALFORMED, Guard
 
 
 def reply(text: object, status: str = "ok") -> dict[str, Any]:

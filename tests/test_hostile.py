@@ -18,8 +18,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from nbgrader.api import Gradebook
 
-from autograder.grading import results
-from autograder.sandbox import INSIDE_HOME, readonly_paths, unavailable_reason
+from autograder.grading import store
+from autograder.runtime.sandbox import INSIDE_HOME, readonly_paths, unavailable_reason
 from tests.conftest import invoker
 from tests.factory import KERNELSPEC, _meta, course_config, make_repo, save, write_config
 
@@ -217,7 +217,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     result = invoker(root)("grade", "demo", "a1", str(folder), "--workers", "2")
     listener.close()
     db = f"sqlite:///{root / 'assignments/demo/gradebook.db'}"
-    return {"root": root, "result": result, "db": db, "records": results.load(db, "a1")}
+    return {"root": root, "result": result, "db": db, "records": store.load(db, "a1")}
 
 
 def score(run: dict, student: str) -> float:
@@ -295,7 +295,7 @@ def test_score_is_what_the_real_answers_earn(run: dict, student: str) -> None:
 )
 def test_tampering_is_reported(run: dict, student: str) -> None:
     record = run["records"][student]
-    assert record.status == results.TAMPER
+    assert record.status == store.TAMPER
     assert any(m.startswith("tampering:") for m in record.messages)
 
 
@@ -321,8 +321,8 @@ def test_exiting_early_fails_the_tests_that_did_not_run(run: dict) -> None:
 
 
 def test_honest_submission_is_not_flagged(run: dict) -> None:
-    assert run["records"]["right"].status == results.GRADED
-    assert run["records"]["probe"].status == results.GRADED
+    assert run["records"]["right"].status == store.GRADED
+    assert run["records"]["probe"].status == store.GRADED
 
 
 def test_edited_test_cell_is_overwritten(run: dict) -> None:

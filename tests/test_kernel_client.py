@@ -13,8 +13,8 @@ from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import DottedObjectName, Type
 
-from autograder.config import Limits
-from autograder.sandbox import (
+from autograder.course.config import Limits
+from autograder.runtime.sandbox import (
     RECONNECT_MS,
     PromptKernelClient,
     Sandbox,
@@ -72,7 +72,7 @@ def test_the_grader_reads_no_message_over_the_output_budget(tmp_path: Path) -> N
 class LocalKernelManager(AsyncKernelManager):
     """An ordinary local kernel (no sandbox), reached through the grader's client."""
 
-    client_class = DottedObjectName("autograder.sandbox.PromptKernelClient")
+    client_class = DottedObjectName("autograder.runtime.sandbox.PromptKernelClient")
     client_factory = Type(PromptKernelClient, klass=AsyncKernelClient)
 
 

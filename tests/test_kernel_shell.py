@@ -14,7 +14,7 @@ import textwrap
 def run_in_spared_shell(body: str) -> str:
     script = textwrap.dedent(
         """
-        from autograder.grading.forkserver_main import spare_the_shell_work_grading_discards
+        from autograder.runtime.kernel_forkserver_main import spare_the_shell_work_grading_discards
         spare_the_shell_work_grading_discards()
         from IPython.core.interactiveshell import InteractiveShell
         shell = InteractiveShell.instance()
@@ -71,7 +71,7 @@ def test_a_cell_that_awaits_at_top_level_still_runs_as_a_coroutine() -> None:
 def test_the_guards_dict_versions_change_with_every_change_to_a_module() -> None:
     import types
 
-    from autograder.grading.forkserver_main import dict_version_reader
+    from autograder.runtime.kernel_forkserver_main import dict_version_reader
 
     version = dict_version_reader()
     assert version is not None  # CPython 3.10-3.13 keep one: the guard's fast check is on
@@ -130,7 +130,7 @@ def test_plain_python_cells_skip_tokenizing_and_come_out_as_ipython_makes_them()
                 """
             import json, sys
             from IPython.core.inputtransformer2 import TransformerManager
-            from autograder.grading import forkserver_main
+            from autograder.runtime import kernel_forkserver_main as forkserver_main
             cells = json.load(sys.stdin)
             manager = TransformerManager()
             expected = [manager.transform_cell(cell) for cell in cells]

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder.config import LatePolicy
-from autograder.late import penalty
+from autograder.course.config import LatePolicy
+from autograder.nbgrader.late import penalty
 from tests.conftest import invoker
 from tests.factory import course_config, save, source_notebook, write_config
 

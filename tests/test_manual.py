@@ -21,7 +21,7 @@ from nbformat.v4 import new_code_cell, new_notebook, new_output
 from nbgrader.api import Gradebook
 from nbgrader.utils import determine_grade
 
-from autograder.grading import engine
+from autograder.grading import job as engine
 from tests.conftest import invoker
 from tests.factory import answered, make_manual_repo, manual_notebook, save
 

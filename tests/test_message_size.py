@@ -14,9 +14,9 @@ import pytest
 from nbformat.v4 import new_code_cell
 from nbgrader.api import Gradebook
 
-from autograder.grading import results
-from autograder.grading.guard import MALFORMED
-from autograder.sandbox import unavailable_reason
+from autograder.grading import store
+from autograder.runtime.guard import MALFORMED
+from autograder.runtime.sandbox import unavailable_reason
 from tests.conftest import invoker
 from tests.factory import answered, course_config, make_repo, save, source_notebook, write_config
 
@@ -73,7 +73,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
         save(notebook, folder / name / "demo.ipynb")
     result = invoker(root)("grade", "demo", "a1", str(folder), "--workers", "2")
     db = f"sqlite:///{root / 'assignments/demo/gradebook.db'}"
-    return {"root": root, "result": result, "db": db, "records": results.load(db, "a1")}
+    return {"root": root, "result": result, "db": db, "records": store.load(db, "a1")}
 
 
 def score(run: dict, student: str) -> float:
@@ -100,7 +100,7 @@ def test_a_huge_output_message_is_dropped_with_a_note(run: dict) -> None:
     text = "".join(o.get("text", "") for o in cell.outputs)
     assert "[output cut by the grader: output too large" in text
     assert "x" * 1000 not in text
-    assert run["records"]["huge_print"].status == results.GRADED
+    assert run["records"]["huge_print"].status == store.GRADED
 
 
 def test_a_huge_reply_fails_its_test_as_too_large(run: dict) -> None:
@@ -108,16 +108,16 @@ def test_a_huge_reply_fails_its_test_as_too_large(run: dict) -> None:
         m.startswith("demo.ipynb: test_add: OutputTooLarge: output too large")
         for m in run["records"]["huge_error"].messages
     )
-    assert run["records"]["huge_error"].status == results.GRADED
+    assert run["records"]["huge_error"].status == store.GRADED
 
 
 @pytest.mark.parametrize("student", ["huge_guard_answer", "malformed_guard_answer"])
 def test_a_forged_guard_answer_is_tampering(run: dict, student: str) -> None:
     record = run["records"][student]
-    assert record.status == results.TAMPER
+    assert record.status == store.TAMPER
     assert any(MALFORMED in m for m in record.messages)
 
 
 def test_an_honest_submission_is_not_flagged(run: dict) -> None:
-    assert run["records"]["right"].status == results.GRADED
+    assert run["records"]["right"].status == store.GRADED
     assert run["records"]["right"].messages == []

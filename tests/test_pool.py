@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.config import Limits
-from autograder.grading import worker
+from autograder.course.config import Limits
+from autograder.runtime import worker_kernels as worker
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ def test_workers_leave_the_fork_servers_imports_to_no_garbage_collection() -> No
     """Collections in a worker scan what grading makes, not nbgrader's million objects."""
     import gc
 
-    from autograder.grading.pool import Pool
+    from autograder.grading.backends.local import Pool
 
     with Pool(1, None, ()) as pool:
         frozen = pool._executor.submit(gc.get_freeze_count).result(timeout=120)
@@ -56,8 +56,8 @@ def test_workers_start_in_the_commands_folder_while_nbgrader_is_elsewhere(
     """nbgrader moves the process into a course folder while it converts (validate does so
     in one thread while another starts its pool, then deletes that folder): a worker
     started meanwhile must not begin in it."""
-    from autograder.grading.pool import Pool
-    from autograder.nbgrader_setup import NBGRADER_LOCK
+    from autograder.grading.backends.local import Pool
+    from autograder.nbgrader.settings import NBGRADER_LOCK
 
     course = tmp_path / "course"
     course.mkdir()

@@ -20,8 +20,8 @@ import nbformat
 import pytest
 
 import autograder
-from autograder.grading import results
-from autograder.sandbox import unavailable_reason
+from autograder.grading import store
+from autograder.runtime.sandbox import unavailable_reason
 from tests.factory import course_config, make_repo, save, write_config
 from tests.test_hostile import RIGHT_AREA, source, submission
 
@@ -97,7 +97,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
     line = next((x for x in text.splitlines() if x.startswith(MARK)), None)
     return {
         "done": done,
-        "record": results.load(db, "a1").get("ann"),
+        "record": store.load(db, "a1").get("ann"),
         "seen": json.loads(line[len(MARK) :]) if line else None,
         "python": python,
         "course": course,
@@ -107,7 +107,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
 def test_a_submission_is_graded_by_a_python_under_tmp(graded: dict) -> None:
     done, record = graded["done"], graded["record"]
     assert done.returncode == 0, done.stdout + done.stderr
-    assert (record.status, record.score) == (results.GRADED, 3), record.messages
+    assert (record.status, record.score) == (store.GRADED, 3), record.messages
 
 
 def test_the_kernel_ran_the_python_under_tmp(graded: dict) -> None:

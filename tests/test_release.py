@@ -8,11 +8,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import nbgrader_setup
-from autograder import release as release_mod
-from autograder.config import load_course
-from autograder.paths import Repo
-from autograder.release import leaks
+from autograder.authoring import release as release_mod
+from autograder.authoring.release import leaks
+from autograder.course.config import load_course
+from autograder.course.paths import Repo
+from autograder.nbgrader import settings as nbgrader_setup
 from tests.conftest import Invoke, invoker
 from tests.factory import make_manual_repo
 
@@ -43,7 +43,7 @@ def test_generated_nbgrader_config_follows_the_course_config(repo: Path, cli: In
     text = (repo / "assignments/demo/nbgrader_config.py").read_text()
     assert "c.CourseDirectory.course_id = 'demo'" in text
     assert "gradebook.db" in text
-    assert "autograder.grading.repair.RepairStructure" in text
+    assert "autograder.nbgrader.repair.RepairStructure" in text
 
 
 def test_a_refused_release_is_removed(

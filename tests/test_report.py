@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from autograder.grading import results
+from autograder.grading import store
 from tests.conftest import Invoke
 
 
@@ -18,8 +18,8 @@ def test_report_outside_the_course_folder_links_to_the_feedback(
 ) -> None:
     assert cli("release", "demo", "a1").exit_code == 0
     db_url = f"sqlite:///{repo / 'assignments/demo/gradebook.db'}"
-    results.record_zero(db_url, "demo", "a1", "broken")
-    results.save(db_url, "a1", results.StudentResult("broken", results.UNGRADABLE, 0.0, 5.0))
+    store.record_zero(db_url, "demo", "a1", "broken")
+    store.save(db_url, "a1", store.StudentResult("broken", store.UNGRADABLE, 0.0, 5.0))
     assert cli("feedback", "demo", "a1").exit_code == 0
     out = repo.parent / "elsewhere" / "report"
     result = cli("report", "demo", "a1", "--out", str(out))

@@ -17,10 +17,10 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from autograder.config import Limits
-from autograder.errors import AutograderError
-from autograder.grading.worker import claim_uid, uids_in_use
-from autograder.sandbox import Sandbox, private_root, readonly_paths, unavailable_reason
+from autograder.course.config import Limits
+from autograder.course.errors import AutograderError
+from autograder.runtime.sandbox import Sandbox, private_root, readonly_paths, unavailable_reason
+from autograder.runtime.worker_kernels import claim_uid, uids_in_use
 from tests.conftest import mounted_sandbox
 
 pytestmark = pytest.mark.skipif(

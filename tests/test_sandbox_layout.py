@@ -8,10 +8,10 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from autograder import sandbox
-from autograder.config import Limits
-from autograder.errors import AutograderError
-from autograder.sandbox import Sandbox
+from autograder.course.config import Limits
+from autograder.course.errors import AutograderError
+from autograder.runtime import sandbox
+from autograder.runtime.sandbox import Sandbox
 
 ROOT = Path("/run/autograder/sandbox-61900")
 

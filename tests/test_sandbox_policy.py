@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import sandbox
+from autograder.runtime import sandbox
 from tests.conftest import Invoke
 from tests.factory import save, source_notebook
 

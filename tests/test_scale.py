@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder.grading import results
+from autograder.grading import store
 from tests.conftest import invoker
 from tests.factory import answered, make_repo, save, source_notebook
 
@@ -105,7 +105,7 @@ def test_tasks_ran_on_the_cluster_workers(cluster_run: dict) -> None:
 def test_scores_are_recorded_in_postgres(cluster_run: dict, student: str, expected: float) -> None:
     with Gradebook(cluster_run["db"], "demo") as gb:
         assert gb.find_submission("a1", student).score == expected
-    assert results.load(cluster_run["db"], "a1")[student].score == expected
+    assert store.load(cluster_run["db"], "a1")[student].score == expected
 
 
 @pytest.mark.parametrize(
@@ -116,7 +116,7 @@ def test_tamper_findings_stay_with_their_submission(
     cluster_run: dict, student: str, status: str
 ) -> None:
     """Two grading threads per worker: one job's findings never reach another's record."""
-    record = results.load(cluster_run["db"], "a1")[student]
+    record = store.load(cluster_run["db"], "a1")[student]
     assert record.status == status
     assert any(m.startswith("tampering:") for m in record.messages) == (status == "tamper")
 

@@ -7,7 +7,7 @@ from jsonschema import ValidationError
 from nbformat.v4 import new_code_cell
 from nbgrader.nbgraderformat import MetadataValidator
 
-import autograder.nbgrader_setup  # noqa: F401  (puts the schema cache in place)
+import autograder.nbgrader.settings  # noqa: F401  (puts the schema cache in place)
 
 
 def graded_cell(points: object) -> object:

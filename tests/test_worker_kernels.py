@@ -13,11 +13,13 @@ from pathlib import Path
 import pytest
 from jupyter_client.utils import run_sync
 
-from autograder.config import Limits
-from autograder.errors import AutograderError
-from autograder.grading import forkserver, worker
-from autograder.grading.worker import WorkerState, fill_scratch, kernel_report, take_kernel
-from autograder.sandbox import unavailable_reason
+from autograder.course.config import Limits
+from autograder.course.errors import AutograderError
+from autograder.runtime import context
+from autograder.runtime import kernel_forkserver as forkserver
+from autograder.runtime import worker_kernels as worker
+from autograder.runtime.sandbox import unavailable_reason
+from autograder.runtime.worker_kernels import WorkerState, fill_scratch, kernel_report, take_kernel
 from tests.test_forkserver import _sandbox_processes
 
 pytestmark = pytest.mark.skipif(
@@ -45,7 +47,8 @@ def st(tmp_path: Path) -> Iterator[WorkerState]:
 
 def started(st: WorkerState) -> list[str]:
     """Take a kernel as a job does; its messages if it dies before it is ready."""
-    with worker.collecting() as found:
+    with context.running(context.Run()) as run:
+        found = run.findings
         km = take_kernel(st)
         client = km.client()
         client.start_channels()
@@ -86,8 +89,9 @@ def test_a_fork_server_that_cannot_start_is_reported_not_bypassed(
         "SERVER_SOURCE",
         "import sys\nsys.stderr.write('SERVER-BROKE: no ipykernel here\\n')\nsys.exit(3)",
     )
-    with worker.collecting() as found, pytest.raises(RuntimeError):
+    with context.running(context.Run()) as run, pytest.raises(RuntimeError):
         take_kernel(st)
+    found = run.findings
     said = "\n".join(found)
     assert "the sandbox's fork server did not start (exit status 3)" in said
     assert "SERVER-BROKE: no ipykernel here" in said
@@ -99,7 +103,7 @@ def test_a_kernel_forked_after_a_reset_works_in_its_folder(st: WorkerState) -> N
     """The reset empties the home folder as root but keeps the mount point of the working
     folder in it: removed, the fork server's sandbox would lose its working folder."""
     for _ in range(2):  # the second kernel comes after a reset, from the same server
-        with worker.collecting():
+        with context.running(context.Run()):
             km = take_kernel(st)
         client = km.client()
         client.start_channels()
@@ -122,7 +126,7 @@ def test_a_worker_state_is_kept_only_once_it_is_fully_built(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A failed prepare() left a half-built state that later jobs then used as it was."""
-    from autograder.sandbox import Sandbox
+    from autograder.runtime.sandbox import Sandbox
 
     prepared: list[Path] = []
 

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nbgrader.api import Gradebook, MissingEntry, SubmittedAssignment
+from nbgrader.api import MissingEntry, SubmittedAssignment
 
-from autograder.config import Assignment
+from autograder.course.config import Assignment
+from autograder.nbgrader import db
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ def breakdown(submission: SubmittedAssignment, assignment: Assignment) -> Breakd
 
 def breakdowns(db_url: str, course_id: str, assignment: Assignment) -> dict[str, Breakdown]:
     """student -> breakdown, for every submission of the assignment in the gradebook."""
-    with Gradebook(db_url, course_id) as gb:
+    with db.gradebook(db_url, course_id) as gb:
         try:
             gb.find_assignment(assignment.id)
         except MissingEntry:

@@ -1,0 +1,289 @@
+"""`autograder validate`: proof that the course content works before students see it.
+
+For every lecture: it executes without error inside the course's time budget.
+For every assignment: the release leaks no solution or hidden test, grade ids are
+unique, points match the config, and, through the same grading path real
+submissions take, the teacher's solution earns full marks on every test while the
+untouched release earns zero on every one (a test that passes on the release is
+a broken test).
+
+Cells a person grades (manually graded answers and tasks, `manual:` in the config)
+have no score until someone enters one in formgrader, so the solution is not
+expected to earn them: they are listed, their points checked against the config,
+and a manual answer whose model answer nbgrader would take for "unanswered" is
+reported.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jupytext
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError
+
+from autograder.authoring.lecture_lint import lint_lecture, lint_start_page, output_problems
+from autograder.authoring.release import generate_release
+from autograder.course.config import Assignment, Course, NotebookSpec
+from autograder.course.notebooks import GradedCell, graded_cells, read_notebook
+from autograder.course.paths import Repo
+from autograder.grading.collect import Submission
+from autograder.grading.coordinator import THREAD_ENV, grade_all
+from autograder.grading.job import GradingContext
+from autograder.nbgrader import db
+from autograder.runtime.sandbox import unavailable_reason
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    seconds: float = 0.0
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """What the teacher should know that is not a problem (cells graded by a person)."""
+
+
+def run_lecture(repo: Repo, course: Course, lecture: str) -> Check:
+    path = repo.book / lecture
+    name = f"lecture {course.id}/{Path(lecture).name}"
+    if path.suffix == ".md" and "kernelspec:" not in path.read_text(encoding="utf-8")[:2000]:
+        return Check(name, True, 0.0)  # a plain page: nothing to execute
+    notebook = jupytext.read(path)
+    client = NotebookClient(
+        notebook,
+        timeout=course.lecture_timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    start = time.monotonic()
+    try:
+        client.execute()
+    except CellTimeoutError:
+        return Check(
+            name,
+            False,
+            time.monotonic() - start,
+            [f"book/{lecture}: a cell ran longer than {course.lecture_timeout} s"],
+        )
+    except CellExecutionError as exc:
+        summary = str(exc).strip().splitlines()
+        return Check(
+            name,
+            False,
+            time.monotonic() - start,
+            [f"book/{lecture}: a cell failed: {summary[-1] if summary else exc}"],
+        )
+    seconds = time.monotonic() - start
+    label = f"book/{lecture}"
+    problems = lint_lecture(path, label) + output_problems(notebook, label)
+    if seconds > course.lecture_timeout:
+        problems.append(
+            f"{label}: took {seconds:.1f} s, over the {course.lecture_timeout} s budget"
+        )
+    return Check(name, not problems, seconds, problems)
+
+
+def check_start_page(repo: Repo, course: Course) -> Check:
+    path = repo.book / course.id / "index.md"
+    name = f"start page {course.id}/index.md"
+    if not path.is_file():
+        return Check(name, False, 0.0, [f"book/{course.id}/index.md: the start page is missing"])
+    problems = lint_start_page(path, f"book/{course.id}/index.md")
+    return Check(name, not problems, 0.0, problems)
+
+
+def _points(value: float) -> str:
+    return f"{value:g} point" + ("" if value == 1 else "s")
+
+
+_SECTION = {False: "points: (autograded tests)", True: "manual: (graded by a person)"}
+_WHAT = {
+    "test": "an autograded test",
+    "manual": "an answer graded by a person",
+    "task": "a task graded by a person",
+}
+
+
+def _points_problems(
+    course: Course, assignment: Assignment, spec: NotebookSpec, label: str, cells: list[GradedCell]
+) -> list[str]:
+    """Each test cell's points against `points:`, each manual answer's and task's against
+    `manual:`; a cell under the wrong one is named with where it belongs."""
+    config = f"course_configs/{course.id}.yml"
+    sections = {False: spec.points, True: spec.manual}
+    scored = {c.grade_id: c for c in cells if c.kind in _WHAT}
+    problems = []
+    for gid, cell in scored.items():
+        listed, other = sections[cell.by_person], sections[not cell.by_person]
+        if gid in listed:
+            if abs(listed[gid] - cell.points) > 1e-9:
+                problems.append(
+                    f"{label}: {gid!r} is worth {_points(cell.points)} in the notebook "
+                    f"but {listed[gid]:g} in {config}"
+                )
+        elif gid in other:
+            problems.append(
+                f"{label}: {gid!r} is {_WHAT[cell.kind]} in the notebook, but {config} lists "
+                f"it under {_SECTION[not cell.by_person]}: move it to {_SECTION[cell.by_person]}"
+            )
+        else:
+            problems.append(
+                f"{label}: graded cell {gid!r} ({_points(cell.points)}, {_WHAT[cell.kind]}) "
+                f"is not in the config: add it under {_SECTION[cell.by_person]}"
+            )
+    for by_person, listed in sections.items():
+        for gid in listed:
+            if gid not in scored:
+                problems.append(
+                    f"{config}: {assignment.id}/{spec.file}: no graded cell {gid!r} in the "
+                    f"notebook (listed under {_SECTION[by_person]})"
+                )
+    return problems
+
+
+def _manual_notes(cells: list[GradedCell]) -> list[str]:
+    return [
+        f"manual: {c.grade_id!r} ({_points(c.points)}, "
+        + ("graded by a person)" if c.kind == "manual" else "a task graded by a person)")
+        for c in cells
+        if c.by_person
+    ]
+
+
+def _static_checks(
+    repo: Repo, course: Course, assignment: Assignment
+) -> tuple[list[str], list[str]]:
+    """(problems, notes) from the source notebooks and the config alone."""
+    problems, notes = [], []
+    source = repo.source_dir(course.id, assignment.id)
+    seen: dict[str, str] = {}
+    for spec in assignment.notebooks:
+        notebook = read_notebook(source / spec.file)
+        label = f"{repo.rel(source / spec.file)}"
+        cells = graded_cells(notebook)
+        for cell in cells:
+            if cell.grade_id in seen:
+                problems.append(f"{label}: grade id {cell.grade_id!r} used twice")
+            seen[cell.grade_id] = spec.file
+        problems += _points_problems(course, assignment, spec, label, cells)
+        notes += _manual_notes(cells)
+        if any(c.outputs for c in notebook.cells if c.cell_type == "code"):
+            problems.append(f"{label}: stored with outputs; clear them before committing")
+    return problems, notes
+
+
+def _cell_scores(
+    db_url: str, course_id: str, assignment: Assignment, student: str
+) -> dict[str, tuple[float, float, bool]]:
+    """grade id -> (score, max score, whether it waits for a person: needs_manual_grade)."""
+    scores = {}
+    with db.gradebook(db_url, course_id) as gb:
+        for spec in assignment.notebooks:
+            nb = gb.find_submission_notebook(spec.stem, assignment.id, student)
+            for grade in nb.grades:
+                scores[grade.name] = (
+                    float(grade.score),
+                    float(grade.max_score),
+                    bool(grade.needs_manual_grade),
+                )
+    return scores
+
+
+def check_assignment(repo: Repo, course: Course, assignment: Assignment) -> Check:
+    name = f"assignment {course.id}/{assignment.id}"
+    start = time.monotonic()
+    problems, notes = _static_checks(repo, course, assignment)
+    if problems:
+        return Check(name, False, time.monotonic() - start, problems, notes)
+    manual = {gid for spec in assignment.notebooks for gid in spec.manual}
+    with tempfile.TemporaryDirectory(prefix="autograder-validate-") as tmp:
+        root = Path(tmp) / course.id
+        shutil.copytree(repo.source_dir(course.id, assignment.id), root / "source" / assignment.id)
+        db_url = f"sqlite:///{root / 'gradebook.db'}"
+        ctx = GradingContext(course, assignment, root, db_url)
+        source = root / "source" / assignment.id
+        release = root / "release" / assignment.id
+        subs = [
+            Submission(
+                "solution", source, {nb.file: source / nb.file for nb in assignment.notebooks}
+            ),
+            Submission(
+                "release", release, {nb.file: release / nb.file for nb in assignment.notebooks}
+            ),
+        ]
+        try:
+            # The teacher's own notebooks: sandboxed where possible, never refused.
+            sandboxed = unavailable_reason() is None
+            outcome = {
+                r.student: r
+                for r in grade_all(
+                    ctx,
+                    subs,
+                    workers=2,
+                    sandboxed=sandboxed,
+                    prepare=lambda: generate_release(course, assignment, root, db_url),
+                )
+            }
+        except Exception as exc:
+            return Check(name, False, time.monotonic() - start, [f"{name}: {exc}"], notes)
+        for student in ("solution", "release"):
+            if outcome[student].status != "graded":
+                problems += [f"{name} ({student}): {m}" for m in outcome[student].messages]
+        if not problems:
+            for gid, (score, top, waits) in _cell_scores(
+                db_url, course.id, assignment, "solution"
+            ).items():
+                if gid in manual:
+                    if not waits:  # nbgrader found the release's text: "unanswered", zero
+                        problems.append(
+                            f"{name}: the solution's answer {gid!r} is the same as the "
+                            "release's, so nbgrader scores it as unanswered: write the model "
+                            "answer in the source cell"
+                        )
+                elif score < top:
+                    problems.append(f"{name}: the solution scores {score:g}/{top:g} on {gid!r}")
+            for gid, (score, top, _) in _cell_scores(
+                db_url, course.id, assignment, "release"
+            ).items():
+                if score > 0:
+                    problems.append(
+                        f"{name}: the untouched release scores {score:g}/{top:g} on {gid!r}: "
+                        "this test passes without an answer"
+                    )
+            graded = outcome["solution"].messages
+            problems += [f"{name} (solution): {m}" for m in graded]
+    return Check(name, not problems, time.monotonic() - start, problems, notes)
+
+
+def validate(
+    repo: Repo,
+    courses: list[Course],
+    lectures: bool = True,
+    assignments: bool = True,
+    workers: int | None = None,
+    on_done: Callable[[Check], None] = lambda c: None,
+) -> list[Check]:
+    os.environ.update(THREAD_ENV)
+    jobs: list[Callable[[], Check]] = []
+    for course in courses:
+        if lectures:
+            jobs.append(lambda c=course: check_start_page(repo, c))
+            jobs += [lambda c=course, lec=lec: run_lecture(repo, c, lec) for lec in course.lectures]
+        if assignments:
+            jobs += [lambda c=course, a=a: check_assignment(repo, c, a) for a in course.assignments]
+
+    def run(job: Callable[[], Check]) -> Check:
+        check = job()
+        on_done(check)
+        return check
+
+    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
+        return list(pool.map(run, jobs))

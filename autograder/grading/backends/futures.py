@@ -1,0 +1,22 @@
+"""From a backend's futures to (job, result or exception) pairs, whichever executor ran them."""
+
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from autograder.grading.job import Job
+
+
+def outcomes(
+    futures: dict[Any, Job], completed: Callable[[Iterable[Any]], Iterable[Any]]
+) -> Iterator[tuple[Job, object]]:
+    """(job, result or the exception it raised) as each future finishes, whichever
+    executor ran it (`completed` is that executor's `as_completed`)."""
+    for future in completed(futures):
+        job = futures[future]
+        try:
+            yield job, future.result()
+        except Exception as exc:
+            yield job, exc

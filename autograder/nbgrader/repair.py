@@ -1,0 +1,239 @@
+"""Structural checks of a submission against the teacher's notebook, and the repair nbgrader runs.
+
+Students delete or copy cells by accident. A deleted test cell must not cost a
+student the points their answer earns, and a copied one must not confuse the
+grader. `compare_structure` reports what differs; `restore_missing` puts the
+teacher's cells back (tests and read-only cells from the source, answer cells
+as the unanswered release stub) so the grade reflects the real answers.
+Of duplicated cells the last copy is graded (as nbgrader's DeduplicateIds chooses);
+the earlier copies lose their nbgrader metadata and run as ordinary cells. (nbgrader
+blanks that metadata instead of removing it, and its own schema check then rejects
+the whole notebook: nbgrader#1083.)
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from nbconvert.exporters.exporter import ResourcesDict
+from nbformat import NotebookNode
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Unicode
+
+from autograder.course.notebooks import nbgrader_meta, read_notebook
+
+UNANSWERED_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
+
+
+@dataclass(frozen=True)
+class StructureProblem:
+    grade_id: str
+    kind: str  # "missing" | "duplicated" | "type-changed" | "metadata-changed" | "reordered"
+    message: str
+
+
+def _ids(notebook: NotebookNode) -> list[str]:
+    return [
+        str(nbgrader_meta(c)["grade_id"])
+        for c in notebook.cells
+        if nbgrader_meta(c).get("grade_id")
+    ]
+
+
+# What makes a cell a test, an answer or read-only: a submission's copy must keep the teacher's.
+ROLE_FLAGS = ("grade", "solution", "locked", "task")
+
+
+def _role(meta: dict) -> dict[str, object]:
+    role: dict[str, object] = {flag: bool(meta.get(flag)) for flag in ROLE_FLAGS}
+    if meta.get("grade") or meta.get("task"):
+        try:
+            role["points"] = float(meta.get("points", 0))
+        except (TypeError, ValueError):
+            role["points"] = meta.get("points")
+    return role
+
+
+def _graded_source_cells(source: NotebookNode) -> Iterator[tuple[str, dict, NotebookNode]]:
+    """(grade id, nbgrader metadata, cell) for each cell of the teacher's copy that is graded."""
+    for cell in source.cells:
+        meta = nbgrader_meta(cell)
+        if meta.get("grade_id") and not meta.get("task"):
+            yield str(meta["grade_id"]), meta, cell
+
+
+def compare_structure(source: NotebookNode, submitted: NotebookNode) -> list[StructureProblem]:
+    problems: list[StructureProblem] = []
+    submitted_ids = _ids(submitted)
+    first: dict[str, NotebookNode] = {}  # grade id -> the submission's first cell with it
+    for cell in submitted.cells:
+        gid = nbgrader_meta(cell).get("grade_id")
+        if gid:
+            first.setdefault(str(gid), cell)
+    for gid, meta, cell in _graded_source_cells(source):
+        what = (
+            "test cell"
+            if meta.get("grade") and not meta.get("solution")
+            else ("answer cell" if meta.get("solution") else "read-only cell")
+        )
+        count = submitted_ids.count(gid)
+        if count == 0:
+            consequence = (
+                "it was restored from the teacher's copy and graded as usual"
+                if not meta.get("solution")
+                else "it was restored empty, so it counts as unanswered"
+            )
+            problems.append(
+                StructureProblem(gid, "missing", f"{what} '{gid}' was deleted; {consequence}")
+            )
+        elif count > 1:
+            problems.append(
+                StructureProblem(
+                    gid,
+                    "duplicated",
+                    f"{what} '{gid}' appears {count} times; the last copy is graded, "
+                    "the others run as ordinary cells",
+                )
+            )
+        else:
+            if first[gid].cell_type != cell.cell_type:
+                problems.append(
+                    StructureProblem(
+                        gid,
+                        "type-changed",
+                        f"{what} '{gid}' was changed from {cell.cell_type} to "
+                        f"{first[gid].cell_type}",
+                    )
+                )
+            changed = _changed_role(_role(meta), _role(nbgrader_meta(first[gid])))
+            if changed:
+                problems.append(
+                    StructureProblem(
+                        gid,
+                        "metadata-changed",
+                        f"tampering: the nbgrader metadata of {what} '{gid}' was changed "
+                        f"({changed}); the teacher's was restored and the answers graded "
+                        "against it",
+                    )
+                )
+    present = [gid for gid in dict.fromkeys(submitted_ids) if gid in set(_ids(source))]
+    expected = [gid for gid in _ids(source) if gid in set(present)]
+    if present != expected:
+        problems.append(
+            StructureProblem(
+                "", "reordered", "graded cells were moved; they were graded in the teacher's order"
+            )
+        )
+    return problems
+
+
+def _changed_role(teacher: dict[str, object], student: dict[str, object]) -> str:
+    return ", ".join(
+        f"{key}: {teacher.get(key)!r} became {student.get(key)!r}"
+        for key in teacher
+        if teacher.get(key) != student.get(key)
+    )
+
+
+def restore_roles(source: NotebookNode, submitted: NotebookNode) -> NotebookNode:
+    """Every graded cell gets the teacher's nbgrader metadata back: whether it is a test, an
+    answer or read-only, and its points, are the teacher's to say."""
+    teacher = {gid: meta for gid, meta, _ in _graded_source_cells(source)}
+    result = copy.deepcopy(submitted)
+    for cell in result.cells:
+        gid = nbgrader_meta(cell).get("grade_id")
+        if gid and str(gid) in teacher:
+            cell.metadata["nbgrader"] = copy.deepcopy(teacher[str(gid)])
+    return result
+
+
+def drop_earlier_duplicates(notebook: NotebookNode) -> NotebookNode:
+    result = copy.deepcopy(notebook)
+    seen: set[str] = set()
+    for cell in reversed(result.cells):
+        gid = nbgrader_meta(cell).get("grade_id")
+        if not gid:
+            continue
+        if gid in seen:
+            del cell.metadata["nbgrader"]
+        seen.add(gid)
+    return result
+
+
+def canonical_order(source: NotebookNode, submitted: NotebookNode) -> NotebookNode:
+    """Graded cells in the teacher's order; each student cell stays after the graded cell
+    it followed, so moving a test cell (before an answer, or away from a check) changes
+    nothing."""
+    rank = {gid: i for i, gid in enumerate(_ids(source))}
+    leading: list[NotebookNode] = []
+    groups: list[tuple[int, list[NotebookNode]]] = []
+    for cell in submitted.cells:
+        gid = nbgrader_meta(cell).get("grade_id")
+        if gid and str(gid) in rank:
+            groups.append((rank[str(gid)], [cell]))
+        elif groups:
+            groups[-1][1].append(cell)
+        else:
+            leading.append(cell)
+    result = copy.deepcopy(submitted)
+    ordered = sorted(groups, key=lambda group: group[0])
+    result.cells = leading + [cell for _, cells in ordered for cell in cells]
+    return result
+
+
+def restore_missing(source: NotebookNode, submitted: NotebookNode) -> NotebookNode:
+    """Insert each missing graded cell after the nearest earlier graded cell that is present."""
+    present = set(_ids(submitted))
+    result = copy.deepcopy(submitted)
+    previous: str | None = None
+    for gid, meta, cell in _graded_source_cells(source):
+        if gid not in present:
+            restored = copy.deepcopy(cell)
+            if meta.get("solution") and restored.cell_type == "code":
+                restored.source = UNANSWERED_STUB
+            if restored.cell_type == "code":
+                restored.outputs = []
+                restored.execution_count = None
+            index = 0
+            if previous is not None:
+                ids = [nbgrader_meta(c).get("grade_id") for c in result.cells]
+                index = ids.index(previous) + 1
+            result.cells.insert(index, restored)
+            present.add(gid)
+        previous = gid
+    return result
+
+
+class RepairStructure(NbGraderPreprocessor):
+    """nbgrader sanitize step: put deleted graded cells back before OverwriteCells runs."""
+
+    source_root = Unicode(
+        "",
+        help="Folder holding <assignment>/<notebook>.ipynb teacher versions (nbgrader's source/).",
+    ).tag(config=True)
+
+    def preprocess(
+        self, nb: NotebookNode, resources: ResourcesDict
+    ) -> tuple[NotebookNode, ResourcesDict]:
+        info = resources.get("nbgrader", {})
+        if not self.source_root:
+            return nb, resources
+        path = Path(self.source_root, info["assignment"], f"{info['notebook']}.ipynb")
+        if not path.is_file():
+            return nb, resources
+        source = read_notebook(path)
+        problems = compare_structure(source, nb)
+        for p in problems:
+            self.log.warning("%s", p.message)
+        if any(p.kind == "metadata-changed" for p in problems):
+            nb = restore_roles(source, nb)
+        if any(p.kind == "duplicated" for p in problems):
+            nb = drop_earlier_duplicates(nb)
+        if any(p.kind == "missing" for p in problems):
+            nb = restore_missing(source, nb)
+        if any(p.kind == "reordered" for p in problems):
+            nb = canonical_order(source, nb)
+        return nb, resources

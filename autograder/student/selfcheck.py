@@ -1,0 +1,130 @@
+"""`autograder check NOTEBOOK`: a student's self-check against the visible tests.
+
+It runs on the student's own machine, on the notebook as it stands, and needs
+nothing from the teacher: the visible tests are in the notebook, and the
+release's manifest (see course/manifest.py) says what a gradable notebook contains.
+The student's file is never modified; execution happens on an in-memory copy.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
+from nbgrader.utils import determine_grade
+
+from autograder.course import manifest as manifest_mod
+from autograder.course.notebooks import TEXT_STUB, first_error, nbgrader_meta, read_notebook
+
+PASS, FAIL, TODO, NOT_RUN = "pass", "fail", "not answered", "not run"
+
+
+@dataclass
+class TestOutcome:
+    grade_id: str
+    points: float
+    status: str
+    message: str = ""
+
+
+@dataclass
+class CheckReport:
+    notebook: Path
+    course: str | None
+    assignment: str | None
+    tests: list[TestOutcome] = field(default_factory=list)
+    unanswered: list[str] = field(default_factory=list)
+    gradability: list[str] = field(default_factory=list)
+    kernel_died: bool = False
+
+    @property
+    def gradable(self) -> bool:
+        return not self.gradability
+
+    @property
+    def all_pass(self) -> bool:
+        return all(t.status == PASS for t in self.tests)
+
+
+def _outcome(cell, cell_timeout: int) -> tuple[str, str]:
+    ran = cell.get("execution_count") is not None or cell.get("outputs")
+    if not ran:
+        return NOT_RUN, "did not run (an earlier cell stopped the kernel)"
+    failure = first_error(cell)
+    if failure is None:
+        return _score_outcome(cell)
+    kind, ename, first = failure
+    if kind == "unanswered":
+        return TODO, "the function it tests still raises NotImplementedError"
+    if kind == "timeout":
+        return FAIL, f"stopped after {cell_timeout} s: look for an endless loop or slow code"
+    return FAIL, f"{ename}: {first}".rstrip(": ")
+
+
+def _score_outcome(cell) -> tuple[str, str]:
+    """A test that ran without error still earns less than its points, as nbgrader scores
+    it (nbgrader.utils.determine_grade), when it writes to stderr (zero) or when its
+    output is a number (partial credit: that number)."""
+    points = float(nbgrader_meta(cell).get("points", 0) or 0)
+    try:
+        score, _ = determine_grade(cell)
+    except ValueError:  # nbgrader refuses partial credit above the cell's points
+        return FAIL, f"its output is more than the test's {points:g} points"
+    if score is None or score >= points:
+        return PASS, ""
+    if any(o.get("output_type") == "stream" and o.get("name") == "stderr" for o in cell.outputs):
+        return FAIL, "it wrote to stderr (a warning?), and a test that does scores zero"
+    return FAIL, f"partial credit: {score:g} of {points:g} points"
+
+
+def check_notebook(path: Path, timeout: int | None = None) -> CheckReport:
+    notebook = read_notebook(path)
+    manifest = notebook.metadata.get(manifest_mod.KEY) or {}
+    cell_timeout = timeout or int(manifest.get("cell_timeout", 120))
+    report = CheckReport(path, manifest.get("course"), manifest.get("assignment"))
+    if manifest:
+        report.gradability = [p.message for p in manifest_mod.check(notebook, manifest)]
+    else:
+        report.gradability = [
+            "this notebook has no assignment manifest: was it downloaded from "
+            "the course's Assignments page?"
+        ]
+    for cell in notebook.cells:
+        meta = nbgrader_meta(cell)
+        if meta.get("solution") and (
+            "raise NotImplementedError" in cell.source or cell.source.strip() == TEXT_STUB
+        ):
+            report.unanswered.append(str(meta.get("grade_id")))
+    client = NotebookClient(
+        notebook,
+        timeout=cell_timeout,
+        kernel_name="python3",
+        allow_errors=True,
+        interrupt_on_timeout=True,
+        resources={"metadata": {"path": str(path.parent.resolve())}},
+    )
+    env_before = dict(os.environ)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    try:
+        client.execute()
+    except DeadKernelError:
+        report.kernel_died = True
+    finally:
+        os.environ.clear()
+        os.environ.update(env_before)
+    seen: set[str] = set()
+    for cell in reversed(notebook.cells):  # the last copy counts, as in grading
+        meta = nbgrader_meta(cell)
+        gid = meta.get("grade_id")
+        if not meta.get("grade") or meta.get("solution") or cell.cell_type != "code" or gid in seen:
+            continue
+        seen.add(gid)
+        status, message = _outcome(cell, cell_timeout)
+        report.tests.append(
+            TestOutcome(str(gid), float(meta.get("points", 0) or 0), status, message)
+        )
+    report.tests.reverse()
+    return report
