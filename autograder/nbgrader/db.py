@@ -91,3 +91,13 @@ def has_password(url: str) -> bool:
         return make_url(url).password is not None
     except Exception:
         return False
+
+
+def without_password(url: str) -> str:
+    """The URL to write into a file: the same database, its password left out."""
+    parsed = make_url(url)
+    if parsed.password is None:
+        return url
+    # URL.set(password=None) keeps the password (None means "unchanged"); URL is a
+    # NamedTuple, and _replace is its public way to clear a field.
+    return parsed._replace(password=None).render_as_string(hide_password=False)

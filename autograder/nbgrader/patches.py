@@ -1,13 +1,14 @@
 """Every change this toolkit makes to nbgrader and its libraries, made by `install()` only.
 
-Importing a module of this package changes nothing. `install()` makes three changes,
+Importing a module of this package changes nothing. `install()` makes these changes,
 each measured as a large share of a grading worker's CPU (see db.py and
 schema_cache.py for the figures):
 
 - nbgrader's gradebook uses one SQLAlchemy engine per URL and process (`db.engine`)
   instead of a new engine, and a check of every table, per `Gradebook`;
 - nbgrader's cell-metadata check compiles its JSON schema once per process;
-- SQLAlchemy warnings that nbgrader's own gradebook code raises are not shown.
+- SQLAlchemy warnings that nbgrader's own gradebook code raises are not shown;
+- the folder of this Python's scripts is put on PATH, where nbgrader looks for `alembic`.
 
 Each target is checked before it is replaced, and only nbgrader versions this was
 written against are accepted: a newer nbgrader fails with a message saying so,
@@ -19,9 +20,11 @@ imported, so only a program's entry calls it (`cli.run`, the worker pool's serve
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import threading
 import warnings
+from pathlib import Path
 from typing import Any
 
 from autograder.course.errors import AutograderError
@@ -76,7 +79,16 @@ def install() -> None:
         nbgrader.nbgraderformat.common.jsonschema = schema_cache.CheckedSchemas()  # type: ignore[assignment]
         # nbgrader's gradebook code triggers these on every autograde; not ours to fix.
         warnings.filterwarnings("ignore", category=SAWarning, module="nbgrader")
+        _tools_on_path()
         _installed = True
+
+
+def _tools_on_path() -> None:
+    """nbgrader runs `alembic` by name when it creates a gradebook: find it beside our Python,
+    wherever the teacher installed it (a venv that is not activated, for one)."""
+    bindir = str(Path(sys.executable).parent)
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
 
 
 def installed() -> bool:
