@@ -1,10 +1,10 @@
 """Every change this toolkit makes to nbgrader and its libraries, made by `install()` only.
 
 Importing a module of this package changes nothing. `install()` makes these changes,
-each measured as a large share of a grading worker's CPU (see db.py and
+each measured as a large share of a grading worker's CPU (see engines.py and
 schema_cache.py for the figures):
 
-- nbgrader's gradebook uses one SQLAlchemy engine per URL and process (`db.engine`)
+- nbgrader's gradebook uses one SQLAlchemy engine per URL and process (`engines.engine`)
   instead of a new engine, and a check of every table, per `Gradebook`;
 - nbgrader's cell-metadata check compiles its JSON schema once per process;
 - SQLAlchemy warnings that nbgrader's own gradebook code raises are not shown;
@@ -57,7 +57,7 @@ def install() -> None:
         import nbgrader.nbgraderformat.common
         from sqlalchemy.exc import SAWarning
 
-        from autograder.nbgrader import db, schema_cache
+        from autograder.nbgrader import engines, schema_cache
 
         version = str(getattr(nbgrader, "__version__", "unknown"))
         if not version.startswith(KNOWN_NBGRADER):
@@ -70,11 +70,11 @@ def install() -> None:
         _require(nbgrader.nbgraderformat.common, "jsonschema", "nbgrader.nbgraderformat.common")
 
         def for_nbgrader(url: Any, **_: Any) -> Any:
-            return db.engine(str(url))
+            return engines.engine(str(url))
 
         nbgrader.api.create_engine = for_nbgrader
         nbgrader.api.Base.metadata.create_all = functools.partial(  # type: ignore[method-assign]
-            db.create_missing_tables, nbgrader.api.Base.metadata
+            engines.create_missing_tables, nbgrader.api.Base.metadata
         )
         nbgrader.nbgraderformat.common.jsonschema = schema_cache.CheckedSchemas()  # type: ignore[assignment]
         # nbgrader's gradebook code triggers these on every autograde; not ours to fix.
