@@ -31,8 +31,9 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
 from autograder.authoring.lecture_lint import lint_lecture, lint_start_page, output_problems
 from autograder.authoring.release import generate_release
+from autograder.course.cells import CellKind, GradedCell, graded_cells
 from autograder.course.config import Assignment, Course, NotebookSpec
-from autograder.course.notebooks import GradedCell, graded_cells, read_notebook
+from autograder.course.notebooks import read_notebook
 from autograder.course.paths import Repo
 from autograder.grading.collect import Submission
 from autograder.grading.coordinator import THREAD_ENV, grade_all
@@ -106,9 +107,9 @@ def _points(value: float) -> str:
 
 _SECTION = {False: "points: (autograded tests)", True: "manual: (graded by a person)"}
 _WHAT = {
-    "test": "an autograded test",
-    "manual": "an answer graded by a person",
-    "task": "a task graded by a person",
+    CellKind.TEST: "an autograded test",
+    CellKind.MANUAL: "an answer graded by a person",
+    CellKind.TASK: "a task graded by a person",
 }
 
 
@@ -152,7 +153,7 @@ def _points_problems(
 def _manual_notes(cells: list[GradedCell]) -> list[str]:
     return [
         f"manual: {c.grade_id!r} ({_points(c.points)}, "
-        + ("graded by a person)" if c.kind == "manual" else "a task graded by a person)")
+        + ("graded by a person)" if c.kind is CellKind.MANUAL else "a task graded by a person)")
         for c in cells
         if c.by_person
     ]

@@ -8,27 +8,16 @@ edited. The release carries that knowledge in `metadata.autograder`.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 from nbformat import NotebookNode
 
+from autograder.course.cells import kind_of_meta, points
 from autograder.course.config import Assignment, Course, NotebookSpec
 from autograder.course.notebooks import nbgrader_meta
+from autograder.course.structure import Change, Difference, Expected, coarse_role, compare, digest
 
 KEY = "autograder"
-
-
-def cell_kind(meta: dict) -> str:
-    if meta.get("solution"):
-        return "answer"
-    if meta.get("grade"):
-        return "test"
-    return "read-only"
-
-
-def digest(source: str) -> str:
-    return hashlib.sha256(source.strip().encode("utf-8")).hexdigest()[:16]
 
 
 def build(
@@ -39,11 +28,11 @@ def build(
         meta = nbgrader_meta(cell)
         if not meta.get("grade_id"):
             continue
-        entry = {
+        entry: dict[str, object] = {
             "grade_id": str(meta["grade_id"]),
-            "kind": cell_kind(meta),
+            "kind": coarse_role(kind_of_meta(meta)),
             "cell_type": cell.cell_type,
-            "points": float(meta.get("points", 0) or 0),
+            "points": points(meta),
         }
         if entry["kind"] != "answer":
             entry["checksum"] = digest(cell.source)
@@ -68,52 +57,52 @@ class Problem:
     message: str
 
 
+def expected(manifest: dict) -> list[Expected]:
+    return [
+        Expected(
+            str(entry["grade_id"]),
+            str(entry["kind"]),
+            str(entry["cell_type"]),
+            float(entry.get("points", 0) or 0),
+            checksum=entry.get("checksum"),
+        )
+        for entry in manifest.get("cells", [])
+    ]
+
+
+def _message(diff: Difference) -> str | None:
+    """The student's words: what to undo, or that their change will be ignored."""
+    want = diff.expected
+    if want is None:
+        return None  # moved cells are graded in the teacher's order: nothing to fix
+    kind, gid = want.role, want.grade_id
+    if diff.change is Change.MISSING:
+        return (
+            f"{kind} cell '{gid}' was deleted: undo the deletion "
+            "(Edit > Undo) or start again from a fresh download"
+        )
+    if diff.change is Change.DUPLICATED:
+        return (
+            f"{kind} cell '{gid}' appears {diff.count} times: "
+            "keep one copy (only the last one is graded)"
+        )
+    if diff.change is Change.EDITED:
+        return (
+            f"{kind} cell '{gid}' was edited: the grader uses the "
+            "teacher's version, so your changes there are ignored"
+        )
+    if diff.change is Change.METADATA_CHANGED and diff.detail == "points":
+        return f"cell '{gid}': points changed in its metadata"
+    return f"cell '{gid}' is no longer a {want.cell_type} {kind} cell: its metadata was changed"
+
+
 def check(notebook: NotebookNode, manifest: dict) -> list[Problem]:
-    """Everything that would make the grader restore, ignore or overwrite part of the notebook."""
-    problems = []
-    present: dict[str, list[NotebookNode]] = {}
-    for cell in notebook.cells:
-        gid = nbgrader_meta(cell).get("grade_id")
-        if gid:
-            present.setdefault(str(gid), []).append(cell)
-    for entry in manifest.get("cells", []):
-        gid, kind = entry["grade_id"], entry["kind"]
-        copies = present.get(gid, [])
-        if not copies:
-            problems.append(
-                Problem(
-                    gid,
-                    f"{kind} cell '{gid}' was deleted: undo the deletion "
-                    "(Edit > Undo) or start again from a fresh download",
-                )
-            )
+    """Everything that would make the grader restore, ignore or overwrite part of the notebook;
+    one problem per cell and change, and one for a cell changed in both type and role."""
+    problems: list[Problem] = []
+    for diff in compare(expected(manifest), notebook):
+        message = _message(diff)
+        if message is None or (problems and problems[-1].message == message):
             continue
-        if len(copies) > 1:
-            problems.append(
-                Problem(
-                    gid,
-                    f"{kind} cell '{gid}' appears {len(copies)} times: "
-                    "keep one copy (only the last one is graded)",
-                )
-            )
-        cell = copies[-1]
-        meta = nbgrader_meta(cell)
-        if cell_kind(meta) != kind or cell.cell_type != entry["cell_type"]:
-            problems.append(
-                Problem(
-                    gid,
-                    f"cell '{gid}' is no longer a {entry['cell_type']} "
-                    f"{kind} cell: its metadata was changed",
-                )
-            )
-        elif float(meta.get("points", 0) or 0) != entry["points"]:
-            problems.append(Problem(gid, f"cell '{gid}': points changed in its metadata"))
-        elif "checksum" in entry and digest(cell.source) != entry["checksum"]:
-            problems.append(
-                Problem(
-                    gid,
-                    f"{kind} cell '{gid}' was edited: the grader uses the "
-                    "teacher's version, so your changes there are ignored",
-                )
-            )
+        problems.append(Problem(diff.grade_id, message))
     return problems

@@ -8,7 +8,6 @@ typed results or raises SubmissionError naming the file.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -53,56 +52,6 @@ def read_notebook(path: Path, label: str | None = None) -> NotebookNode:
 def nbgrader_meta(cell: NotebookNode) -> dict:
     meta = cell.get("metadata", {}).get("nbgrader", {})
     return meta if isinstance(meta, dict) else {}
-
-
-@dataclass(frozen=True)
-class GradedCell:
-    grade_id: str
-    cell_type: str
-    grade: bool
-    solution: bool
-    locked: bool
-    points: float
-    task: bool = False
-
-    @property
-    def kind(self) -> str:
-        """How nbgrader scores the cell: "test" (autograded from its outputs), "manual" (an
-        answer, `solution` and `grade`, that a person grades; nbgrader scores it itself only
-        when it is left unanswered: zero), "task" (graded by a person), "answer" (the code a
-        test checks, no points of its own) or "read-only"."""
-        if self.task:
-            return "task"
-        if self.grade:
-            return "manual" if self.solution else "test"
-        return "answer" if self.solution else "read-only"
-
-    @property
-    def by_person(self) -> bool:
-        """Its points come from a person in formgrader, not from running tests."""
-        return self.kind in ("manual", "task")
-
-
-def graded_cells(notebook: NotebookNode) -> list[GradedCell]:
-    """The nbgrader-managed cells, in notebook order (duplicates kept, for checks)."""
-    cells = []
-    for cell in notebook.cells:
-        meta = nbgrader_meta(cell)
-        grade_id = meta.get("grade_id")
-        if not grade_id:
-            continue
-        cells.append(
-            GradedCell(
-                grade_id=str(grade_id),
-                cell_type=cell.cell_type,
-                grade=bool(meta.get("grade")),
-                solution=bool(meta.get("solution")),
-                locked=bool(meta.get("locked")),
-                points=float(meta.get("points", 0) or 0),
-                task=bool(meta.get("task")),
-            )
-        )
-    return cells
 
 
 def contains_marker(notebook: NotebookNode, markers: tuple[str, ...]) -> bool:

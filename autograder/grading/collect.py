@@ -49,9 +49,10 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
+from autograder.course.cells import graded_cells
 from autograder.course.config import Assignment
 from autograder.course.errors import SubmissionError
-from autograder.course.notebooks import graded_cells, read_notebook
+from autograder.course.notebooks import read_notebook
 
 _UNSAFE = re.compile(r"[^\w.@-]+")
 _SKIP = {".ipynb_checkpoints", "__MACOSX", ".DS_Store"}

@@ -23,7 +23,9 @@ from nbformat import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
+from autograder.course import structure
 from autograder.course.notebooks import nbgrader_meta, read_notebook
+from autograder.course.structure import Change, Difference
 
 UNANSWERED_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 
@@ -31,7 +33,7 @@ UNANSWERED_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 @dataclass(frozen=True)
 class StructureProblem:
     grade_id: str
-    kind: str  # "missing" | "duplicated" | "type-changed" | "metadata-changed" | "reordered"
+    kind: str  # a structure.Change value: "missing", "duplicated", "metadata-changed", ...
     message: str
 
 
@@ -43,20 +45,6 @@ def _ids(notebook: NotebookNode) -> list[str]:
     ]
 
 
-# What makes a cell a test, an answer or read-only: a submission's copy must keep the teacher's.
-ROLE_FLAGS = ("grade", "solution", "locked", "task")
-
-
-def _role(meta: dict) -> dict[str, object]:
-    role: dict[str, object] = {flag: bool(meta.get(flag)) for flag in ROLE_FLAGS}
-    if meta.get("grade") or meta.get("task"):
-        try:
-            role["points"] = float(meta.get("points", 0))
-        except (TypeError, ValueError):
-            role["points"] = meta.get("points")
-    return role
-
-
 def _graded_source_cells(source: NotebookNode) -> Iterator[tuple[str, dict, NotebookNode]]:
     """(grade id, nbgrader metadata, cell) for each cell of the teacher's copy that is graded."""
     for cell in source.cells:
@@ -65,77 +53,37 @@ def _graded_source_cells(source: NotebookNode) -> Iterator[tuple[str, dict, Note
             yield str(meta["grade_id"]), meta, cell
 
 
-def compare_structure(source: NotebookNode, submitted: NotebookNode) -> list[StructureProblem]:
-    problems: list[StructureProblem] = []
-    submitted_ids = _ids(submitted)
-    first: dict[str, NotebookNode] = {}  # grade id -> the submission's first cell with it
-    for cell in submitted.cells:
-        gid = nbgrader_meta(cell).get("grade_id")
-        if gid:
-            first.setdefault(str(gid), cell)
-    for gid, meta, cell in _graded_source_cells(source):
-        what = (
-            "test cell"
-            if meta.get("grade") and not meta.get("solution")
-            else ("answer cell" if meta.get("solution") else "read-only cell")
+def _message(diff: Difference) -> str:
+    """The grader's words for a difference: what was found, and what the grader did about it."""
+    want = diff.expected
+    if want is None:
+        return "graded cells were moved; they were graded in the teacher's order"
+    what, gid = want.label, want.grade_id
+    if diff.change is Change.MISSING:
+        consequence = (
+            "it was restored empty, so it counts as unanswered"
+            if want.role == "answer"
+            else "it was restored from the teacher's copy and graded as usual"
         )
-        count = submitted_ids.count(gid)
-        if count == 0:
-            consequence = (
-                "it was restored from the teacher's copy and graded as usual"
-                if not meta.get("solution")
-                else "it was restored empty, so it counts as unanswered"
-            )
-            problems.append(
-                StructureProblem(gid, "missing", f"{what} '{gid}' was deleted; {consequence}")
-            )
-        elif count > 1:
-            problems.append(
-                StructureProblem(
-                    gid,
-                    "duplicated",
-                    f"{what} '{gid}' appears {count} times; the last copy is graded, "
-                    "the others run as ordinary cells",
-                )
-            )
-        else:
-            if first[gid].cell_type != cell.cell_type:
-                problems.append(
-                    StructureProblem(
-                        gid,
-                        "type-changed",
-                        f"{what} '{gid}' was changed from {cell.cell_type} to "
-                        f"{first[gid].cell_type}",
-                    )
-                )
-            changed = _changed_role(_role(meta), _role(nbgrader_meta(first[gid])))
-            if changed:
-                problems.append(
-                    StructureProblem(
-                        gid,
-                        "metadata-changed",
-                        f"tampering: the nbgrader metadata of {what} '{gid}' was changed "
-                        f"({changed}); the teacher's was restored and the answers graded "
-                        "against it",
-                    )
-                )
-    present = [gid for gid in dict.fromkeys(submitted_ids) if gid in set(_ids(source))]
-    expected = [gid for gid in _ids(source) if gid in set(present)]
-    if present != expected:
-        problems.append(
-            StructureProblem(
-                "", "reordered", "graded cells were moved; they were graded in the teacher's order"
-            )
+        return f"{what} '{gid}' was deleted; {consequence}"
+    if diff.change is Change.DUPLICATED:
+        return (
+            f"{what} '{gid}' appears {diff.count} times; the last copy is graded, "
+            "the others run as ordinary cells"
         )
-    return problems
-
-
-def _changed_role(teacher: dict[str, object], student: dict[str, object]) -> str:
-    return ", ".join(
-        f"{key}: {teacher.get(key)!r} became {student.get(key)!r}"
-        for key in teacher
-        if teacher.get(key) != student.get(key)
+    if diff.change is Change.TYPE_CHANGED:
+        return f"{what} '{gid}' was changed from {want.cell_type} to {diff.found_type}"
+    return (
+        f"tampering: the nbgrader metadata of {what} '{gid}' was changed "
+        f"({diff.detail}); the teacher's was restored and the answers graded against it"
     )
+
+
+def compare_structure(source: NotebookNode, submitted: NotebookNode) -> list[StructureProblem]:
+    return [
+        StructureProblem(diff.grade_id, diff.change.value, _message(diff))
+        for diff in structure.compare(structure.expected_from_source(source), submitted)
+    ]
 
 
 def restore_roles(source: NotebookNode, submitted: NotebookNode) -> NotebookNode:

@@ -17,6 +17,7 @@ from nbclient.exceptions import DeadKernelError
 from nbgrader.utils import determine_grade
 
 from autograder.course import manifest as manifest_mod
+from autograder.course.cells import is_test, kind_of
 from autograder.course.notebooks import TEXT_STUB, first_error, nbgrader_meta, read_notebook
 
 PASS, FAIL, TODO, NOT_RUN = "pass", "fail", "not answered", "not run"
@@ -94,7 +95,8 @@ def check_notebook(path: Path, timeout: int | None = None) -> CheckReport:
         ]
     for cell in notebook.cells:
         meta = nbgrader_meta(cell)
-        if meta.get("solution") and (
+        kind = kind_of(cell)
+        if (kind is not None and kind.written_by_student) and (
             "raise NotImplementedError" in cell.source or cell.source.strip() == TEXT_STUB
         ):
             report.unanswered.append(str(meta.get("grade_id")))
@@ -119,7 +121,7 @@ def check_notebook(path: Path, timeout: int | None = None) -> CheckReport:
     for cell in reversed(notebook.cells):  # the last copy counts, as in grading
         meta = nbgrader_meta(cell)
         gid = meta.get("grade_id")
-        if not meta.get("grade") or meta.get("solution") or cell.cell_type != "code" or gid in seen:
+        if not is_test(cell) or gid in seen:
             continue
         seen.add(gid)
         status, message = _outcome(cell, cell_timeout)
