@@ -2,7 +2,7 @@
 
 nbgrader calls the plugin once per notebook with the score and how late the
 submission is; the per-assignment policy comes from `course_configs/` through
-the `policies` trait, which `nbgrader_setup` fills in (also in the generated
+the `policies` trait, which `nbgrader.settings` fills in (also in the generated
 nbgrader_config.py, so formgrader and stock nbgrader apply the same rule).
 """
 

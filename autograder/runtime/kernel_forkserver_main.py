@@ -20,7 +20,7 @@ A child's stderr is a pipe to the server, which keeps only its last STDERR_TAIL
 bytes: why a kernel died (a traceback, a crash message) reaches the grader, while
 whatever a notebook pours into it costs neither memory nor disk.
 
-Protocol, one connection per kernel (from `forkserver.ForkedKernel`): the client
+Protocol, one connection per kernel (from `kernel_forkserver.ForkedKernel`): the client
 sends the connection file's path and a newline; the server answers "<pid>\\n" when
 the child is forked and, when it ends, "exit <status> <n>\\n" followed by the last
 n bytes the child wrote to its stderr, then closes. A signal number and a newline
@@ -219,7 +219,7 @@ def dict_version_reader():
 
 
 def picture_modules():
-    """The guard's picture of every module loaded here (runtime/guard.py), taken once
+    """The guard's picture of every module loaded here (runtime/kernel_guard.py), taken once
     for all the kernels forked from this server instead of in each: name -> (module,
     names, values, version of its namespace), and the version reader."""
     version = dict_version_reader()

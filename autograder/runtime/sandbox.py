@@ -1,7 +1,7 @@
 """Kernels for untrusted student code: bubblewrap, a non-root uid and resource limits.
 
 Each grading worker owns one uid (so RLIMIT_NPROC counts only its own kernel's
-processes: `worker.claim_uid` takes one no account and no process uses) and one
+processes: `worker_kernels.claim_uid` takes one no account and no process uses) and one
 folder only root can enter, `/run/autograder/sandbox-<uid>` (`private_root`), on
 which it mounts a tmpfs of the assignment's `disk_mb`. Everything a kernel can
 write lives on that tmpfs: its working folder (at /home/student/work), its home,
@@ -700,7 +700,7 @@ class PromptKernelClient(AsyncKernelClient):
 class ForkedProvisioner(LocalProvisioner):  # type: ignore[misc]
     """jupyter_client's local provisioner, for a kernel started by a call instead of a
     command: the kernel manager's `fork`, which returns a process-like handle
-    (grading/forkserver.ForkedKernel). Signals reach the kernel through the handle,
+    (kernel_forkserver.ForkedKernel). Signals reach the kernel through the handle,
     never a host process group: the kernel's pid is the sandbox's, not the host's."""
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
@@ -741,7 +741,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.sandbox = sandbox
         self.fork = fork
         self.forked: Any = None
-        """The forked kernel's handle (forkserver.ForkedKernel), kept after shutdown: how
+        """The forked kernel's handle (kernel_forkserver.ForkedKernel), kept after shutdown: how
         it ended, and the end of its stderr."""
         self._kernel_spec = KernelSpec(
             argv=[

@@ -1,18 +1,12 @@
-"""Grading workers: long-lived processes, each grading one submission at a time.
+"""A grading worker's kernels: its sandbox uid, kernel fork server and next kernel.
 
-A worker process imports nbgrader once, claims a sandbox uid of its own for its
-lifetime, runs a fork server in its sandbox (runtime/kernel_forkserver.py) and keeps
-the next kernel started while it finishes the current submission, so a
-submission never waits for Python to start. The same function,
-`grade_job`, runs in a local process pool or as a Dask task: everything a job
-needs travels in the job, and the worker's state is created on first use (a
-local pool creates it ahead of the first job: `warm_up`, grading/backends/local.py).
-
-The nbgrader pipeline is kept (OverwriteCells, SaveAutoGrades, late penalties:
-the gradebook stays the record; nbgrader_setup and grading/db say what is tuned);
-its Execute step is replaced by
-`SandboxedExecute`, which runs the notebook in the worker's sandbox and decides
-what "ran" means from the kernel's replies, not from what the notebook printed.
+A worker process (a local pool process or a Dask worker) claims a sandbox uid of
+its own for its lifetime, runs a kernel fork server in its sandbox
+(runtime/kernel_forkserver.py) and keeps the next kernel started while it finishes
+the current submission, so a submission never waits for Python to start. The state
+is created on first use, or ahead of the first job by a local pool (`warm_up`,
+grading/backends/local.py), and made anew when a job's limits or imports differ.
+The Execute step that uses these kernels is runtime/execution.py.
 """
 
 from __future__ import annotations

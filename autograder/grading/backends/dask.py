@@ -1,6 +1,6 @@
 """Grading tasks on a Dask distributed cluster (`autograder grade --scheduler ADDRESS`).
 
-The tasks are the same `worker.grade_job` calls the local pool runs: each carries
+The tasks are the same `job.grade_job` calls the local pool runs: each carries
 everything it needs, and a Dask worker process keeps its sandbox uid and warm
 kernel between tasks exactly like a local worker. Workers must share the course
 folder with the coordinator (the same machine, or a shared file system) and reach

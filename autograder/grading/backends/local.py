@@ -8,7 +8,7 @@ launches that server as early as the command line can call it, so its imports
 run on one core while the coordinator loads its own on the other.
 
 A `Pool` starts its workers as soon as it is entered, and each prepares its
-sandbox, fork server and first kernel (`worker.warm_up`) while the coordinator
+sandbox, fork server and first kernel (`worker_kernels.warm_up`) while the coordinator
 is still generating the release and staging submissions.
 """
 
