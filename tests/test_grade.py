@@ -13,6 +13,8 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
+from autograder.course.cells import CellKind
+from autograder.grading import job as engine
 from autograder.grading import store
 from tests.conftest import invoker
 from tests.factory import answered, make_repo, save, source_notebook
@@ -44,7 +46,13 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
     save(duplicated, folder / "duplicated.ipynb")
     result = cli("grade", "demo", "a1", str(folder))
     db_url = f"sqlite:///{root / 'assignments/demo/gradebook.db'}"
-    return {"root": root, "result": result, "db": db_url, "records": store.load(db_url, "a1")}
+    return {
+        "root": root,
+        "result": result,
+        "db": db_url,
+        "records": store.load(db_url, "a1"),
+        "tests": store.load_tests(db_url, "a1"),  # before any test here grades again
+    }
 
 
 def score(graded: dict, student: str) -> float:
@@ -80,6 +88,56 @@ def test_wrong_answer_reports_failing_test_message(graded: dict) -> None:
 def test_empty_release_reported_as_unanswered(graded: dict) -> None:
     text = messages(graded, "empty")
     assert "test_add: not answered yet" in text and "test_mul: not answered yet" in text
+
+
+PASSED, FAILED = store.TestStatus.PASSED, store.TestStatus.FAILED
+UNANSWERED, TIMEOUT = store.TestStatus.UNANSWERED, store.TestStatus.TIMEOUT
+
+
+@pytest.mark.parametrize(
+    ("student", "expected"),
+    [
+        ("correct", {"test_add": (PASSED, 2.0, ""), "test_mul": (PASSED, 3.0, "")}),
+        (
+            "wrong",
+            {
+                "test_add": (PASSED, 2.0, ""),
+                "test_mul": (FAILED, 0.0, "AssertionError: mul(2, 3) should be 6"),
+            },
+        ),
+        (
+            "empty",
+            {
+                "test_add": (UNANSWERED, 0.0, "not answered yet (NotImplementedError)"),
+                "test_mul": (UNANSWERED, 0.0, "not answered yet (NotImplementedError)"),
+            },
+        ),
+        (
+            "looping",
+            {
+                "test_add": (
+                    TIMEOUT,
+                    0.0,
+                    "stopped after the time limit (5 s per cell); "
+                    "look for an endless loop or a slow computation",
+                ),
+                "test_mul": (PASSED, 3.0, ""),
+            },
+        ),
+    ],
+)
+def test_each_test_is_recorded_with_its_status(graded: dict, student: str, expected: dict) -> None:
+    rows = graded["tests"][student]
+    assert {r.grade_id: (r.status, r.points, r.message) for r in rows} == expected
+    assert all(r.notebook == "demo" and r.kind is CellKind.TEST for r in rows)
+    assert {r.grade_id: r.max_points for r in rows} == {"test_add": 2.0, "test_mul": 3.0}
+    # The submission's messages about its tests are made from these rows.
+    failing = [line for line in graded["records"][student].messages if ": test_" in line]
+    assert failing == engine.failure_lines(rows)
+
+
+def test_an_ungradable_submission_has_no_per_test_rows(graded: dict) -> None:
+    assert "broken" not in graded["tests"]
 
 
 def test_broken_json_is_ungradable_with_reason(graded: dict) -> None:
@@ -142,7 +200,7 @@ def test_export_csv_per_student_and_question(graded: dict) -> None:
     assert any(r.startswith("correct,a1,5,5,0,graded") for r in rows)
     assert any(r.startswith("broken,a1,0,5,0,ungradable") for r in rows)
     questions = (root / "out/questions.csv").read_text().splitlines()
-    assert "empty,a1,demo,test_mul,0,3,autograder" in questions
+    assert "empty,a1,demo,test_mul,0,3,autograder,unanswered" in questions
 
 
 def test_lms_exports_have_the_documented_layouts(graded: dict) -> None:

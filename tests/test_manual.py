@@ -21,7 +21,9 @@ from nbformat.v4 import new_code_cell, new_notebook, new_output
 from nbgrader.api import Gradebook
 from nbgrader.utils import determine_grade
 
+from autograder.course.cells import CellKind
 from autograder.grading import job as engine
+from autograder.grading import store
 from tests.conftest import invoker
 from tests.factory import answered, make_manual_repo, manual_notebook, save
 
@@ -55,6 +57,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     save(release, folder / "blank.ipynb")
     graded = cli("grade", "demo", "a1", str(folder))
     db_url = f"sqlite:///{root / 'assignments/demo/gradebook.db'}"
+    tests = store.load_tests(db_url, "a1")
     grade_by_hand(db_url, "complete", MANUAL_SCORES)
     feedback = cli("feedback", "demo", "a1")
     exported = cli("export", "demo", "--out", str(root / "out"))
@@ -64,6 +67,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "db": db_url,
         "folder": folder,
         "grade": graded,
+        "tests": tests,
         "feedback": feedback,
         "export": exported,
         "report": report,
@@ -134,6 +138,37 @@ def test_export_separates_autograded_manual_and_waiting(run: dict) -> None:
     assert moodle["partial"][f"Feedback: {title}"].startswith(
         "Not graded completely yet: 3.5 points from the automatic tests so far"
     )
+
+
+def test_answers_tasks_and_partial_credit_are_recorded_per_test(run: dict) -> None:
+    status = store.TestStatus
+    found = {
+        (student, r.grade_id): (r.kind, r.status, r.points)
+        for student, rows in run["tests"].items()
+        for r in rows
+    }
+    assert found[("complete", "test_partial")] == (CellKind.TEST, status.PASSED, 2.0)
+    assert found[("partial", "test_partial")] == (CellKind.TEST, status.PARTIAL, 1.5)
+    assert found[("partial", "test_mul")] == (CellKind.TEST, status.FAILED, 0.0)
+    assert found[("partial", "explain_add")] == (CellKind.MANUAL, status.WAITING, None)
+    assert found[("blank", "explain_add")] == (CellKind.MANUAL, status.UNANSWERED, 0.0)
+    assert found[("blank", "task_review")] == (CellKind.TASK, status.WAITING, None)
+    partial = {r.grade_id: r.message for r in run["tests"]["partial"]}
+    assert partial["test_partial"] == "partial credit: 1.5 of 2 points"
+    # Partial credit is no failure to act on, and an answer's judgement is the person's.
+    messages = "\n".join(engine.failure_lines(run["tests"]["partial"]))
+    assert "test_partial" not in messages and "explain_add" not in messages
+    assert "test_mul: AssertionError" in messages
+
+
+def test_questions_csv_says_why_each_cell_scored_what_it_did(run: dict) -> None:
+    questions = rows(run["root"] / "out/questions.csv")
+    assert questions["partial/test_partial"]["status"] == "partial"
+    assert questions["partial/explain_add"]["status"] == "waiting_for_person"
+    assert questions["blank/explain_add"]["status"] == "unanswered"
+    # Graded by hand after grading: the recorded wait no longer explains the score.
+    assert questions["complete/explain_add"]["status"] == "graded_by_person"
+    assert questions["complete/test_add"]["status"] == "passed"
 
 
 def test_feedback_shows_manual_scores_and_what_waits(run: dict) -> None:

@@ -110,3 +110,15 @@ def breakdowns(db_url: str, course_id: str, assignment: Assignment) -> dict[str,
             sub.student_id: breakdown(sub, assignment)
             for sub in gb.assignment_submissions(assignment.id)
         }
+
+
+def submission_breakdown(
+    db_url: str, course_id: str, assignment: Assignment, student: str
+) -> Breakdown | None:
+    """One student's breakdown (None: nbgrader has no submission of theirs)."""
+    with db.gradebook(db_url, course_id) as gb:
+        try:
+            submission = gb.find_submission(assignment.id, student)
+        except MissingEntry:
+            return None
+        return breakdown(submission, assignment)

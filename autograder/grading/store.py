@@ -7,19 +7,29 @@ database, so reports and exports read a single source:
 
 - `autograder_results`: one row per submission (status, score, messages, and the
   digest of the inputs it was computed from);
+- `autograder_test_results`: one row per graded cell of a submission: its kind, the
+  points it earned, why (a `TestStatus`) and the message a person reads. nbgrader's
+  grades stay the score of record (formgrader may change them later; read them
+  through grading/scores.py); these rows keep what nbgrader has no place for, so the
+  report and the exports read it here instead of parsing it out of messages;
 - `autograder_releases`: per assignment, the digest of the source its release was
   made from, so grading can tell a release made from the current source;
 - `autograder_schema`: the version of these tables. A gradebook from before the
-  version existed is version 1 (only `autograder_results`); tables are only ever
-  added, so opening an older gradebook creates what it lacks and records the version.
-  A gradebook written by a newer autograder is refused, not silently misread.
+  version existed is version 1 (only `autograder_results`); version 2 added
+  `autograder_releases` and `autograder_test_results`. Tables are only ever added,
+  so opening an older gradebook creates what it lacks and records the version; its
+  submissions then simply have no per-test rows until they are graded again. A
+  gradebook written by a newer autograder is refused, not silently misread.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from nbgrader.api import MissingEntry
 from sqlalchemy import (
@@ -36,6 +46,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 
+from autograder.course.cells import CellKind
 from autograder.course.errors import AutograderError
 from autograder.nbgrader import db
 
@@ -71,6 +82,20 @@ results_table = Table(
     Column("digest", String(64), nullable=False, default=""),
 )
 
+tests_table = Table(
+    "autograder_test_results",
+    metadata,
+    Column("assignment", String(128), primary_key=True),
+    Column("student", String(128), primary_key=True),
+    Column("notebook", String(128), primary_key=True),
+    Column("grade_id", String(128), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("points", Float, nullable=True),
+    Column("max_points", Float, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("message", Text, nullable=False, default=""),
+)
+
 GRADED = "graded"
 UNGRADABLE = "ungradable"  # nothing could be run: scored zero, with the reason
 ERROR = "error"  # the grader itself failed on this submission
@@ -86,6 +111,55 @@ class StudentResult:
     late_penalty: float = 0.0
     messages: list[str] = field(default_factory=list)
     seconds: float = 0.0
+
+
+class TestStatus(str, enum.Enum):
+    """Why a graded cell earned what it did, as the autograder saw it when it graded.
+
+    The values are what the table stores: never rename one, only add."""
+
+    PASSED = "passed"
+    """Full points."""
+    PARTIAL = "partial"
+    """Ran without error; its output (nbgrader's partial credit) earned less than full."""
+    FAILED = "failed"
+    """An error (a failed assert, an exception), or no error but zero points: it wrote to
+    stderr, which nbgrader scores as a failure, or its partial credit was zero."""
+    UNANSWERED = "unanswered"
+    """The code under test still raises NotImplementedError, or a written answer was
+    handed in as released (nbgrader scores it zero itself)."""
+    TIMEOUT = "timeout"
+    """Stopped by the per-cell time limit, or by the notebook's time budget."""
+    NOT_RUN = "not_run"
+    """Never ran to an end: the kernel stopped before it (execution.enforce_verdicts'
+    TestNotRun), or its notebook was not graded at all (unreadable or missing)."""
+    WAITING = "waiting_for_person"
+    """An answer or task a person grades in formgrader; no points until then."""
+
+
+FAILING = frozenset(
+    {TestStatus.FAILED, TestStatus.UNANSWERED, TestStatus.TIMEOUT, TestStatus.NOT_RUN}
+)
+"""Statuses that earned nothing and that a student must act on."""
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """One graded cell of one submission (the student and assignment are the caller's keys)."""
+
+    __test__: ClassVar[bool] = False  # not a pytest test class, whatever its name
+
+    notebook: str
+    """The notebook's name in nbgrader's gradebook: the file name without `.ipynb`."""
+    grade_id: str
+    kind: CellKind
+    """TEST, MANUAL (an answer a person grades) or TASK."""
+    points: float | None
+    """What nbgrader gave it when it was graded; None while it waits for a person."""
+    max_points: float
+    status: TestStatus
+    message: str = ""
+    """What went wrong, for a person: never the code of a hidden test."""
 
 
 def _opened(db_url: str) -> Engine:
@@ -118,7 +192,17 @@ def schema_version(db_url: str) -> int:
         return int(conn.execute(select(schema_table.c.version)).scalar_one())
 
 
-def save(db_url: str, assignment_id: str, result: StudentResult, digest: str = "") -> None:
+def save(
+    db_url: str,
+    assignment_id: str,
+    result: StudentResult,
+    digest: str = "",
+    tests: Iterable[TestResult] = (),
+) -> None:
+    """Record a submission's result and its per-test rows in one transaction, replacing
+    what an earlier grading recorded: rows of the old result next to the new one would
+    contradict it. Without `tests` (nothing ran: ungradable, or the grader failed) the
+    submission is left with no per-test rows."""
     engine = _opened(db_url)
     with engine.begin() as conn:
         conn.execute(
@@ -127,6 +211,28 @@ def save(db_url: str, assignment_id: str, result: StudentResult, digest: str = "
                 results_table.c.student == result.student,
             )
         )
+        conn.execute(
+            delete(tests_table).where(
+                tests_table.c.assignment == assignment_id,
+                tests_table.c.student == result.student,
+            )
+        )
+        rows = [
+            {
+                "assignment": assignment_id,
+                "student": result.student,
+                "notebook": t.notebook,
+                "grade_id": t.grade_id,
+                "kind": CellKind(t.kind).value,
+                "points": t.points,
+                "max_points": t.max_points,
+                "status": TestStatus(t.status).value,
+                "message": t.message,
+            }
+            for t in tests
+        ]
+        if rows:
+            conn.execute(tests_table.insert(), rows)
         conn.execute(
             results_table.insert().values(
                 assignment=assignment_id,
@@ -162,6 +268,33 @@ def load(db_url: str, assignment_id: str) -> dict[str, StudentResult]:
         )
         for r in _rows(db_url, assignment_id)
     }
+
+
+def load_tests(db_url: str, assignment_id: str) -> dict[str, list[TestResult]]:
+    """student -> their per-test rows, by notebook and grade id. A student graded before
+    these rows existed (an older gradebook), or with nothing run, has none: readers show
+    no per-test detail for them rather than guess it."""
+    engine = _opened(db_url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(tests_table)
+            .where(tests_table.c.assignment == assignment_id)
+            .order_by(tests_table.c.student, tests_table.c.notebook, tests_table.c.grade_id)
+        ).all()
+    found: dict[str, list[TestResult]] = {}
+    for r in rows:
+        found.setdefault(r.student, []).append(
+            TestResult(
+                notebook=r.notebook,
+                grade_id=r.grade_id,
+                kind=CellKind(r.kind),
+                points=r.points,
+                max_points=r.max_points,
+                status=TestStatus(r.status),
+                message=r.message,
+            )
+        )
+    return found
 
 
 def load_digests(db_url: str, assignment_id: str) -> dict[str, str]:

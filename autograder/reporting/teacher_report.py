@@ -60,10 +60,16 @@ class Submission:
     status: str
     messages: list[str]
     split: Breakdown = field(default_factory=lambda: Breakdown(()))
+    tests: list[store.TestResult] = field(default_factory=list)
+    """Why each graded cell earned what it did; none for a gradebook from before these
+    were recorded, or for a submission that could not be graded."""
 
 
-def collect(course: Course, assignment: Assignment, db_url: str):
+def collect(
+    course: Course, assignment: Assignment, db_url: str
+) -> tuple[list[Submission], list[QuestionStats]]:
     recorded = store.load(db_url, assignment.id)
+    per_test = store.load_tests(db_url, assignment.id)
     questions: dict[tuple[str, str], QuestionStats] = {}
     submissions: list[Submission] = []
     with db.gradebook(db_url, course.id) as gb:
@@ -84,6 +90,7 @@ def collect(course: Course, assignment: Assignment, db_url: str):
                     record.status if record else "graded",
                     record.messages if record else [],
                     breakdown(sub, assignment),
+                    per_test.get(sub.student_id, []),
                 )
             )
             for cell in submissions[-1].split.cells:
@@ -100,17 +107,34 @@ def collect(course: Course, assignment: Assignment, db_url: str):
     )
 
 
-def failure_messages(
-    submissions: list[Submission], questions: list[QuestionStats]
-) -> dict[str, Counter]:
-    """grade id -> Counter of the first line of the messages its failures produced."""
-    counters: dict[str, Counter] = {q.grade_id: Counter() for q in questions}
+Question = tuple[str, str]
+"""(notebook, grade id): grade ids are unique per notebook, not per assignment."""
+
+
+def _short_of_full(test: store.TestResult) -> bool:
+    return test.status not in (store.TestStatus.PASSED, store.TestStatus.WAITING)
+
+
+def failure_messages(submissions: list[Submission]) -> dict[Question, Counter[str]]:
+    """(notebook, grade id) -> Counter of the messages of the tests that did not earn full
+    points, from the recorded per-test results (never parsed out of the messages)."""
+    counters: dict[Question, Counter[str]] = {}
     for sub in submissions:
-        for message in sub.messages:
-            for q in questions:
-                prefix = f"{q.notebook}.ipynb: {q.grade_id}: "
-                if message.startswith(prefix):
-                    counters[q.grade_id][message[len(prefix) :]] += 1
+        for test in sub.tests:
+            if _short_of_full(test) and test.message:
+                key = (test.notebook, test.grade_id)
+                counters.setdefault(key, Counter())[test.message] += 1
+    return counters
+
+
+def failure_statuses(submissions: list[Submission]) -> dict[Question, Counter[str]]:
+    """(notebook, grade id) -> how many of its results have each status short of passing."""
+    counters: dict[Question, Counter[str]] = {}
+    for sub in submissions:
+        for test in sub.tests:
+            if _short_of_full(test):
+                key = (test.notebook, test.grade_id)
+                counters.setdefault(key, Counter())[test.status.value] += 1
     return counters
 
 
@@ -174,7 +198,8 @@ def write(
     submissions, questions = collect(course, assignment, db_url)
     max_score = assignment.max_score
     figures = _figures(out, submissions, questions, max_score) if submissions else {}
-    failures = failure_messages(submissions, questions)
+    failures = failure_messages(submissions)
+    statuses = failure_statuses(submissions)
     esc = html.escape
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
@@ -222,7 +247,8 @@ def write(
             )
         parts += [
             "<h2>Tests that fail most often</h2>",
-            "<table><tr><th>test</th><th>failures</th><th>most common messages</th></tr>",
+            "<table><tr><th>test</th><th>failures</th><th>why</th>"
+            "<th>most common messages</th></tr>",
         ]
         ranked = sorted(
             (q for q in questions if not q.by_person),
@@ -233,11 +259,17 @@ def write(
             n_fail = sum(s < q.max_score for s in q.scores)
             if not n_fail:
                 continue
+            key = (q.notebook, q.grade_id)
             common = "".join(
-                f"<li>{esc(m)} ({n}×)</li>" for m, n in failures[q.grade_id].most_common(3)
+                f"<li>{esc(m)} ({n}×)</li>" for m, n in failures.get(key, Counter()).most_common(3)
+            )
+            why = ", ".join(
+                f"{n} {esc(status.replace('_', ' '))}"
+                for status, n in statuses.get(key, Counter()).most_common()
             )
             parts.append(
-                f"<tr><td>{esc(q.grade_id)}</td><td>{n_fail}</td><td><ul>{common}</ul></td></tr>"
+                f"<tr><td>{esc(q.grade_id)}</td><td>{n_fail}</td><td>{why}</td>"
+                f"<td><ul>{common}</ul></td></tr>"
             )
         parts.append("</table>")
         late = [s for s in submissions if s.seconds_late > 0]
