@@ -1,7 +1,7 @@
 """Throughput of `autograder grade` against stock `nbgrader autograde`, measured in one run.
 
     .venv/bin/python benchmarks/grade_throughput.py [--n 40] [--rounds 3]
-        [--assignment mr/a1-camera] [--workers N] [--cell-timeout 10]
+        [--assignment mr/a1-camera] [--workers N] [--cell-timeout 10] [--against REV]
 
 Generates N submissions of a real assignment (correct, partly wrong, erroring,
 timing out, hostile), grades them with stock nbgrader (one `nbgrader autograde`
@@ -13,7 +13,10 @@ the CPU the notebooks' own cells need (each submission run once in a plain kerne
 with the teacher's test cells, hidden tests included, as grading runs them), divided
 by the cores, and how far each grader is from it. Each grader is timed with nothing else
 running; memory is sampled in a second, untimed run of ours (the sampler costs CPU).
-Not part of the test suite.
+With `--against REV` (a commit, e.g. the one before a refactoring), the grader as it
+was at REV grades the same submissions in every round too, from a git worktree of it,
+and the run prints this checkout's time against REV's: a change's cost, measured in
+the same run as its baseline. Not part of the test suite.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import nbformat
@@ -191,6 +195,50 @@ def stock_scores(db: Path, aid: str) -> dict[str, float]:
     return {sid: float(score) for sid, score in rows}
 
 
+class Baseline:
+    """The grader as it was at a git revision: a worktree of it, imported first (PYTHONPATH)
+    by this environment's `autograder` command, grading its own copy of the course."""
+
+    def __init__(self, rev: str, work: Path, repo: Path, course_id: str, aid: str) -> None:
+        self.tree = work / "baseline-tree"
+        subprocess.run(
+            ["git", "-C", ROOT, "worktree", "add", "--detach", self.tree, rev],
+            check=True,
+            capture_output=True,
+        )
+        self.env = {**ENV, "PYTHONPATH": str(self.tree)}
+        self.repo = work / "baseline-repo"
+        shutil.copytree(repo, self.repo)
+        self.course_id, self.aid = course_id, aid
+        # Run from the worktree: multiprocessing's fork server (the worker pool's) puts the
+        # current folder first on its path, so from this checkout it would import this
+        # checkout's package and the workers would die unpickling the baseline's jobs.
+        subprocess.run(
+            [BIN / "autograder", "--root", self.repo, "release", course_id, aid],
+            check=True,
+            env=self.env,
+            cwd=self.tree,
+            capture_output=True,
+        )
+
+    def grade(self, incoming: Path, workers: int, force: bool) -> float:
+        command = [BIN / "autograder", "--root", self.repo, "grade", self.course_id, self.aid]
+        command += [incoming, "--workers", str(workers)] + (["--force"] if force else [])
+        start = time.monotonic()
+        done = subprocess.run(command, env=self.env, cwd=self.tree, capture_output=True, text=True)
+        seconds = time.monotonic() - start
+        if done.returncode not in (0, 1):  # 1: some submission's grading failed, as may ours
+            raise RuntimeError(f"the grader at the baseline failed:\n{done.stderr[-3000:]}")
+        if done.returncode == 1:
+            print(f"baseline: grading failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+        return seconds
+
+    def remove(self) -> None:
+        subprocess.run(
+            ["git", "-C", ROOT, "worktree", "remove", "--force", self.tree], capture_output=True
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=40)
@@ -204,6 +252,13 @@ def main() -> None:
         help="Grade everything again this many times in all, stock then ours each round, "
         "and report the median ratio (stock's time varies by 10%% from run to run here).",
     )
+    parser.add_argument(
+        "--against",
+        metavar="REV",
+        default=None,
+        help="Also time the grader as it was at git revision REV, each round, on the same "
+        "submissions, and print this checkout's time relative to it.",
+    )
     args = parser.parse_args()
     course_id, aid = args.assignment.split("/")
     config = yaml.safe_load((ROOT / "course_configs" / f"{course_id}.yml").read_text())
@@ -213,7 +268,7 @@ def main() -> None:
     config["assignments"] = [assignment]
     nb_name = assignment["notebooks"][0]["file"]
 
-    with tempfile.TemporaryDirectory(prefix="autograder-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="autograder-bench-") as tmp, ExitStack() as stack:
         work = Path(tmp)
         # Our repository copy: the course config (this assignment only), its book pages, sources.
         repo = work / "repo"
@@ -222,6 +277,10 @@ def main() -> None:
         shutil.copytree(ROOT / "book" / course_id, repo / "book" / course_id)
         source_dir = ROOT / "assignments" / course_id / "source" / aid
         shutil.copytree(source_dir, repo / "assignments" / course_id / "source" / aid)
+        baseline = None
+        if args.against:
+            baseline = Baseline(args.against, work, repo, course_id, aid)
+            stack.callback(baseline.remove)
         subprocess.run(
             [BIN / "autograder", "--root", repo, "release", course_id, aid],
             check=True,
@@ -297,11 +356,14 @@ def main() -> None:
         ours = subprocess.run(command, env=ENV, capture_output=True, text=True)
         our_seconds = time.monotonic() - start
         rounds = [(stock_seconds, our_seconds)]
+        base_rounds = [baseline.grade(incoming, args.workers, force=False)] if baseline else []
         for _ in range(args.rounds - 1):  # regrading everything, as the first round did
             stock_again = run_stock()
             start = time.monotonic()
             subprocess.run([*command, "--force"], env=ENV, capture_output=True)
             rounds.append((stock_again, time.monotonic() - start))
+            if baseline:
+                base_rounds.append(baseline.grade(incoming, args.workers, force=True))
         # Again, regrading everything, to sample memory.
         peaks: dict[tuple[int, str], int] = {}
         stop = threading.Event()
@@ -347,6 +409,19 @@ def main() -> None:
             )
         median = statistics.median(stock_s / ours_s for stock_s, ours_s in rounds)
         print(f"median ratio over {len(rounds)} rounds: {median:.2f}x")
+    if base_rounds:
+        for i, ((stock_s, ours_s), base_s) in enumerate(zip(rounds, base_rounds, strict=True), 1):
+            print(
+                f"round {i}: at {args.against}: {base_s:5.1f} s ({stock_s / base_s:.2f}x stock), "
+                f"this checkout {ours_s:5.1f} s ({stock_s / ours_s:.2f}x stock)"
+            )
+        change = statistics.median(
+            ours_s / base_s for (_, ours_s), base_s in zip(rounds, base_rounds, strict=True)
+        )
+        print(
+            f"this checkout against {args.against}: median time ratio {change:.3f} "
+            f"({(change - 1) * 100:+.1f}%; below 1 is faster)"
+        )
     by_role: dict[str, list[int]] = {}
     for (_, role), size in peaks.items():
         by_role.setdefault(role, []).append(size)

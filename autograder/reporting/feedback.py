@@ -22,6 +22,7 @@ from nbformat.v4 import new_markdown_cell
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import NbGraderPreprocessor
 
+from autograder.course.cells import scored_by_running
 from autograder.course.config import Assignment, Course
 from autograder.course.notebooks import HIDDEN_MARKERS, nbgrader_meta
 from autograder.grading import store
@@ -47,8 +48,7 @@ class HideHiddenTests(NbGraderPreprocessor):
     def preprocess_cell(
         self, cell: NotebookNode, resources: ResourcesDict, index: int
     ) -> tuple[NotebookNode, ResourcesDict]:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.cell_type == "code" and meta.get("grade"):
+        if scored_by_running(cell):
             cell.source = hide_hidden_source(cell.source)
             for output in cell.get("outputs", []):
                 if output.get("output_type") == "error":
