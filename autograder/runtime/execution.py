@@ -30,9 +30,10 @@ from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Integer
 
+from autograder.course.cells import is_test
 from autograder.course.notebooks import nbgrader_meta
 from autograder.runtime import context
-from autograder.runtime.guard import Guard, is_test_cell, summarise
+from autograder.runtime.guard import Guard, summarise
 from autograder.runtime.worker_kernels import (
     copy_back,
     fill_scratch,
@@ -200,7 +201,7 @@ class SandboxedExecute(BudgetedExecute):
             if not self._guard.installed:
                 await self._silent(self._guard.install_code)
                 self._guard.installed = True
-            if is_test_cell(cell) and self._checked_for != cell_index:
+            if is_test(cell) and self._checked_for != cell_index:
                 reply = await self._silent("pass", {"guard": self._guard.call_code})
                 self._guard.record(reply or {})
         except (DeadKernelError, TimeoutError, RuntimeError):
@@ -212,7 +213,7 @@ class SandboxedExecute(BudgetedExecute):
             (k for k in range(cell_index + 1, len(self.nb.cells)) if self._runs(self.nb.cells[k])),
             None,
         )
-        if following is None or not is_test_cell(self.nb.cells[following]):
+        if following is None or not is_test(self.nb.cells[following]):
             return await super().async_execute_cell(cell, cell_index, *args, **kwargs)
         self._check_next = following
         self.kc.execute = functools.partial(  # type: ignore[method-assign]
