@@ -55,7 +55,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from queue import Empty
-from typing import Any
+from typing import Any, cast
 
 import zmq
 import zmq.asyncio
@@ -251,14 +251,15 @@ def _empty(fd: int, keep: set[tuple[str, ...]], at: tuple[str, ...] = ()) -> Non
     for entry in list(os.scandir(fd)):
         rel = (*at, entry.name)
         is_dir = entry.is_dir(follow_symlinks=False)
-        if rel in keep and is_dir and entry.stat(follow_symlinks=False).st_uid == 0:
+        if is_dir:
+            kept = rel in keep and entry.stat(follow_symlinks=False).st_uid == 0
             inner = os.open(entry.name, _OPEN_FOLDER, dir_fd=fd)
             try:
-                _empty(inner, keep, rel)
+                _empty(inner, keep if kept else set(), rel)
             finally:
                 os.close(inner)
-        elif is_dir:
-            shutil.rmtree(entry.name, dir_fd=fd)
+            if not kept:  # shutil.rmtree(entry.name, dir_fd=fd), which Python 3.10 lacks
+                os.rmdir(entry.name, dir_fd=fd)
         else:
             os.unlink(entry.name, dir_fd=fd)
 
@@ -567,7 +568,10 @@ class PromptKernelClient(AsyncKernelClient):
             self.client._request = msg["header"]
             super().send(msg)
 
-        async def get_msg(self, timeout: float | None = None) -> dict[str, Any]:
+        # Async where ZMQSocketChannel's is not: AsyncZMQSocketChannel ignores this too.
+        async def get_msg(  # type: ignore[override]
+            self, timeout: float | None = None
+        ) -> dict[str, Any]:
             assert self.socket is not None
             deadline = None if timeout is None else time.monotonic() + timeout
             while True:
@@ -624,7 +628,7 @@ class PromptKernelClient(AsyncKernelClient):
                 ]
             else:
                 reason = f"output too large: the kernel's reply was over {kb} KB, dropped unread"
-                content = {
+                content: dict[str, Any] = {
                     "status": "error",
                     "ename": "OutputTooLarge",
                     "evalue": reason,
@@ -651,13 +655,17 @@ class PromptKernelClient(AsyncKernelClient):
     def shell_channel(self) -> Channel:
         if self._shell_channel is None:
             socket = self.connect_shell(identity=self.session.bsession)
-            self._shell_channel = self.Channel(socket, self.session, self, "shell")
+            # An async client's context is zmq.asyncio's: so are the sockets it makes.
+            self._shell_channel = self.Channel(
+                cast(zmq.asyncio.Socket, socket), self.session, self, "shell"
+            )
         return self._shell_channel
 
     @property
     def iopub_channel(self) -> Channel:
         if self._iopub_channel is None:
-            self._iopub_channel = self.Channel(self.connect_iopub(), self.session, self, "iopub")
+            socket = cast(zmq.asyncio.Socket, self.connect_iopub())
+            self._iopub_channel = self.Channel(socket, self.session, self, "iopub")
         return self._iopub_channel
 
     def _limit_sockets(self) -> None:
@@ -704,7 +712,8 @@ class ForkedProvisioner(LocalProvisioner):  # type: ignore[misc]
     never a host process group: the kernel's pid is the sandbox's, not the host's."""
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
-        km = self.parent
+        km = self.parent  # the SandboxedKernelManager that made this provisioner
+        assert km is not None
         self.process = km.forked = km.fork(km.connection_file)
         self.pid = self.process.pid
         self.pgid = None
@@ -782,7 +791,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         await super()._async_wait(pollinterval=min(pollinterval, 0.005))
 
     @property
-    def kernel_spec(self) -> KernelSpec:
+    def kernel_spec(self) -> KernelSpec | None:  # None, like jupyter_client's, once reset
         return self._kernel_spec
 
     def write_connection_file(self, **kwargs: object) -> None:
