@@ -16,6 +16,7 @@ reported.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import tempfile
@@ -276,10 +277,12 @@ def validate(
     jobs: list[Callable[[], Check]] = []
     for course in courses:
         if lectures:
-            jobs.append(lambda c=course: check_start_page(repo, c))
-            jobs += [lambda c=course, lec=lec: run_lecture(repo, c, lec) for lec in course.lectures]
+            jobs.append(functools.partial(check_start_page, repo, course))
+            jobs += [functools.partial(run_lecture, repo, course, lec) for lec in course.lectures]
         if assignments:
-            jobs += [lambda c=course, a=a: check_assignment(repo, c, a) for a in course.assignments]
+            jobs += [
+                functools.partial(check_assignment, repo, course, a) for a in course.assignments
+            ]
 
     def run(job: Callable[[], Check]) -> Check:
         check = job()

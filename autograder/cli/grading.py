@@ -134,9 +134,9 @@ def grade(
     manual = any(spec.manual for spec in assignment.notebooks)
     split = breakdowns(url, course.id, assignment) if manual else {}
     table = Table(title=f"{course.id}/{assignment.id}: {len(graded)} submissions")
-    columns = ("student", "score", "graded by a person", "status", "notes")
-    for column in columns if manual else columns[:2] + columns[3:]:
-        table.add_column(column, overflow="fold")
+    headers = ("student", "score", "graded by a person", "status", "notes")
+    for header in headers if manual else headers[:2] + headers[3:]:
+        table.add_column(header, overflow="fold")
     for r in sorted(graded, key=lambda r: r.student):
         notes = "\n".join(r.messages[:6])
         if len(r.messages) > 6:

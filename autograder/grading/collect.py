@@ -47,7 +47,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import IO
 
 from autograder.course.cells import graded_cells
 from autograder.course.config import Assignment
@@ -118,7 +118,7 @@ class MemberTooLarge(Exception):
     """More bytes came out of a stream than its limit allows."""
 
 
-def copy_capped(src: BinaryIO, dst: BinaryIO, limit: int) -> int:
+def copy_capped(src: IO[bytes], dst: IO[bytes], limit: int) -> int:
     """Copy `src` to `dst` in chunks; the bytes copied, or MemberTooLarge past `limit`.
 
     Counts what really comes out of the decompressor, whatever the archive's header

@@ -35,7 +35,7 @@ class CoursePolicyPenalty(LateSubmissionPlugin):
         self, student_id: str, score: float, total_seconds_late: float
     ) -> float | None:
         assignment_id = getattr(self.parent, "assignment_id", None)
-        raw = self.policies.get(assignment_id)
+        raw = None if assignment_id is None else self.policies.get(assignment_id)
         if raw is None:
             return None
         return penalty(LatePolicy(**raw), score, total_seconds_late)

@@ -57,7 +57,7 @@ _claim: tuple[int, int] | None = None
 """This process's sandbox uid and the lock that holds it, kept for its whole life."""
 def uids_in_use() -> set[int]:
     """Every uid a live process has (real, effective, saved or filesystem)."""
-    used = set()
+    used: set[int] = set()
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
             text = status.read_text()

@@ -11,13 +11,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from autograder.course.errors import AutograderError
 from autograder.grading.backends.futures import outcomes
 from autograder.grading.job import Job, grade_job
 
+if TYPE_CHECKING:
+    from autograder.grading.store import StudentResult
 
-def run_on_cluster(address: str, jobs: list[Job]) -> Iterator[tuple[Job, object]]:
+
+def run_on_cluster(
+    address: str, jobs: list[Job]
+) -> Iterator[tuple[Job, StudentResult | Exception]]:
     try:
         from distributed import Client, as_completed
     except ImportError:  # pragma: no cover - distributed is a dependency

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # `start` must not wait for the imports it exists to overlap
     from autograder.course.config import Limits
     from autograder.grading.job import Job
+    from autograder.grading.store import StudentResult
 
 # Imported once by the fork server, in this order; every worker is a fork of it.
 PRELOAD = ["__main__", "autograder.grading.backends.pool_server_main"]
@@ -78,7 +79,7 @@ class Pool:
                 self._executor.submit(int)
         return self
 
-    def run(self, jobs: list[Job]) -> Iterator[tuple[Job, object]]:
+    def run(self, jobs: list[Job]) -> Iterator[tuple[Job, StudentResult | Exception]]:
         """(job, result or the exception it raised), as workers finish them."""
         from autograder.grading.backends.futures import outcomes
         from autograder.grading.job import grade_job
