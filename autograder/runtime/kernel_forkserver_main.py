@@ -31,6 +31,8 @@ Runs as `python -c <this file> <settings as JSON>` inside the sandbox, where the
 is not mounted: standard library and the kernel's own packages only.
 """
 
+from __future__ import annotations
+
 import contextlib
 import ctypes
 import importlib
@@ -43,6 +45,8 @@ import socket
 import sys
 import traceback
 import types
+from collections.abc import Callable
+from typing import Any, cast
 
 PR_CAPBSET_DROP = 24
 CAP_LAST = 63
@@ -50,7 +54,7 @@ LINUX_CAPABILITY_VERSION_3 = 0x20080522
 STDERR_TAIL = 4096  # bytes of a kernel's stderr kept to say why it died
 
 
-def drop_privileges(uid):
+def drop_privileges(uid: int) -> None:
     """Become `uid` with no capabilities, now or after any exec (what setpriv does)."""
     libc = ctypes.CDLL(None, use_errno=True)
     for cap in range(CAP_LAST + 1):
@@ -71,7 +75,7 @@ def drop_privileges(uid):
 IPC_RMID = 0
 
 
-def remove_system_v_objects():
+def remove_system_v_objects() -> None:
     """Remove the shared memory segments, message queues and semaphore sets of this IPC
     namespace. Unlike a process or a file in the private folders, they outlive the kernel
     that made them, and every kernel of this server shares the namespace: left alone, one
@@ -95,7 +99,7 @@ def remove_system_v_objects():
                 rmid(int(fields[1]))
 
 
-def become_kernel(settings, connection_file, stderr):
+def become_kernel(settings: dict[str, Any], connection_file: str, stderr: int) -> None:
     """In the forked child: isolate from the server and earlier submissions, then serve."""
     null = os.open(os.devnull, os.O_RDWR)  # not the server's pipe to the grader
     for fd in (0, 1):
@@ -118,7 +122,7 @@ def become_kernel(settings, connection_file, stderr):
     os._exit(0)
 
 
-def warm_up_caches():
+def warm_up_caches() -> None:
     """Fill, once here, the caches every kernel would otherwise fill for itself on its
     first cell and its first error: tokenize's patterns and IPython's transformation of
     a cell; the syntax highlighter and inspect's map from files to modules, which a
@@ -134,7 +138,7 @@ def warm_up_caches():
             ultratb.AutoFormattedTB(mode="Context").structured_traceback(*sys.exc_info())
 
 
-def spare_the_shell_work_grading_discards():
+def spare_the_shell_work_grading_discards() -> None:
     """Costs IPython pays on every cell that a graded kernel gets nothing for.
 
     ipykernel transforms a cell's source (magics, !commands) and then hands the raw
@@ -153,7 +157,7 @@ def spare_the_shell_work_grading_discards():
 
     should_be_async = interactiveshell._should_be_async
 
-    def _should_be_async(cell):
+    def _should_be_async(cell: str) -> bool:
         if cell.isascii() and "await" not in cell and "async" not in cell:
             return False
         return should_be_async(cell)
@@ -161,9 +165,9 @@ def spare_the_shell_work_grading_discards():
     interactiveshell._should_be_async = _should_be_async
 
     transform = InteractiveShell.transform_cell
-    last = {}
+    last: dict[str, Any] = {}
 
-    def transform_cell(self, raw_cell):
+    def transform_cell(self: InteractiveShell, raw_cell: str) -> Any:
         # The same text, in the same shell, at the same execution: no code ran between.
         key = (id(self), self.execution_count, raw_cell)
         if last.get("key") != key:
@@ -171,18 +175,24 @@ def spare_the_shell_work_grading_discards():
             last["key"] = key
         return last["value"]
 
-    def plain_for_storage(self, exception, filename=None, running_compiled_code=False):
+    def plain_for_storage(
+        self: InteractiveShell,
+        exception: BaseException,
+        filename: str | None = None,
+        running_compiled_code: bool = False,
+    ) -> dict[str, Any]:
         return {
             "ename": type(exception).__name__,
             "evalue": str(exception),
             "traceback": traceback.format_exception(exception),
         }
 
-    InteractiveShell.transform_cell = transform_cell
-    InteractiveShell._format_exception_for_storage = plain_for_storage
+    # Patched on purpose: this program's own IPython, in the kernels it forks.
+    InteractiveShell.transform_cell = transform_cell  # type: ignore[method-assign]
+    InteractiveShell._format_exception_for_storage = plain_for_storage  # type: ignore[method-assign]
 
 
-def dict_version_reader():
+def dict_version_reader() -> Callable[[dict[Any, Any]], int] | None:
     """The version CPython keeps on every dict and changes with every change to it
     (PEP 509's `ma_version_tag`), as a function of the dict; None where this build does
     not keep one there (it is checked on a probe, not assumed from the version number).
@@ -193,10 +203,10 @@ def dict_version_reader():
     if sys.implementation.name != "cpython" or ctypes.sizeof(ctypes.c_void_p) != 8:
         return None
 
-    def version(d):
+    def version(d: dict[Any, Any]) -> int:
         return ctypes.c_uint64.from_address(id(d) + 24).value
 
-    def used(d):
+    def used(d: dict[Any, Any]) -> int:
         return ctypes.c_ssize_t.from_address(id(d) + 16).value
 
     probe = {"a": 1}
@@ -218,12 +228,12 @@ def dict_version_reader():
     return version
 
 
-def picture_modules():
+def picture_modules() -> None:
     """The guard's picture of every module loaded here (runtime/kernel_guard.py), taken once
     for all the kernels forked from this server instead of in each: name -> (module,
     names, values, version of its namespace), and the version reader."""
     version = dict_version_reader()
-    pictures = {}
+    pictures: dict[str, tuple[types.ModuleType, tuple[str, ...], tuple[Any, ...], int | None]] = {}
     for name, module in list(sys.modules.items()):
         if name in ("__main__", "sys", "builtins") or not isinstance(module, types.ModuleType):
             continue
@@ -231,7 +241,8 @@ def picture_modules():
             space = vars(module)
             seen = version(space) if version is not None else None
             pictures[name] = (module, tuple(space), tuple(space.values()), seen)
-    sys._autograder_modules = (pictures, version)  # the guard takes it before notebook code
+    # The guard takes it before notebook code; not an attribute sys is known to have.
+    sys._autograder_modules = (pictures, version)  # type: ignore[attr-defined]
 
 
 # What could make one of IPython's default input transformations change a cell (see
@@ -247,7 +258,7 @@ MIGHT_TRANSFORM = re.compile(
 )
 
 
-def skip_tokenizing_plain_python():
+def skip_tokenizing_plain_python() -> None:
     """IPython tokenizes every cell in pure Python to find its own syntax (%magic,
     !command, prompts): 10 ms for a typical notebook's cells. Plain Python, which is
     what graded notebooks hold, comes out as it went in (with a final newline), so a
@@ -262,7 +273,7 @@ def skip_tokenizing_plain_python():
     )
     transform = it2.TransformerManager.transform_cell
 
-    def transform_cell(self, cell):
+    def transform_cell(self: it2.TransformerManager, cell: str) -> str:
         if (
             cell
             and (self.cleanup_transforms, self.line_transforms, self.token_transformers) == defaults
@@ -271,10 +282,10 @@ def skip_tokenizing_plain_python():
             return cell if cell.endswith("\n") else cell + "\n"
         return transform(self, cell)
 
-    it2.TransformerManager.transform_cell = transform_cell
+    it2.TransformerManager.transform_cell = transform_cell  # type: ignore[method-assign]  # on purpose
 
 
-def read_tail(fd, tail):
+def read_tail(fd: int, tail: bytearray) -> bool:
     """Read what fd has now into tail, keeping its last STDERR_TAIL bytes; False at its end."""
     while True:
         try:
@@ -289,7 +300,7 @@ def read_tail(fd, tail):
         del tail[:-STDERR_TAIL]
 
 
-def serve(settings):
+def serve(settings: dict[str, Any]) -> None:
     from ipykernel import kernelapp  # noqa: F401  (the point: imported once, here)
 
     for name in settings["preload"]:
@@ -311,8 +322,8 @@ def serve(settings):
     signal.set_wakeup_fd(woken.fileno(), warn_on_full_buffer=False)
     signal.signal(signal.SIGCHLD, lambda signum, frame: None)
     selector.register(wake, selectors.EVENT_READ)
-    children = {}  # pid -> connection
-    stderrs = {}  # pid -> (read end of its stderr pipe, the last bytes read from it)
+    children: dict[int, socket.socket] = {}  # pid -> connection
+    stderrs: dict[int, tuple[int, bytearray]] = {}  # pid -> (its stderr pipe, its last bytes)
     print("ready", flush=True)
     while True:
         for key, _ in selector.select(timeout=1):
@@ -342,8 +353,8 @@ def serve(settings):
                         listener.close()
                         for other in [conn, wake, woken, *children.values()]:
                             other.close()
-                        for other, _ in stderrs.values():
-                            os.close(other)
+                        for other_fd, _ in stderrs.values():
+                            os.close(other_fd)
                         os.close(err_read)
                         become_kernel(settings, connection_file, err_write)
                     except SystemExit as exc:  # as Python would exit, message and status
@@ -373,7 +384,7 @@ def serve(settings):
             else:
                 pid = key.data
                 try:
-                    message = key.fileobj.recv(64)
+                    message = cast(socket.socket, key.fileobj).recv(64)
                 except OSError:
                     message = b""
                 signums = message.split()
@@ -393,21 +404,21 @@ def serve(settings):
                 break
             if pid == 0:
                 break
-            tail = b""
+            tail = bytearray()
             if pid in stderrs:
                 fd, tail = stderrs.pop(pid)
                 read_tail(fd, tail)  # what it wrote just before it ended
                 with contextlib.suppress(KeyError, ValueError):
                     selector.unregister(fd)
                 os.close(fd)
-            conn = children.pop(pid, None)
-            if conn is not None:
+            client = children.pop(pid, None)
+            if client is not None:
                 with contextlib.suppress(KeyError, ValueError):
-                    selector.unregister(conn)
+                    selector.unregister(client)
                 code = os.waitstatus_to_exitcode(status)
                 with contextlib.suppress(OSError):
-                    conn.sendall(f"exit {code} {len(tail)}\n".encode() + bytes(tail))
-                conn.close()
+                    client.sendall(f"exit {code} {len(tail)}\n".encode() + bytes(tail))
+                client.close()
 
 
 if __name__ == "__main__":
