@@ -25,7 +25,10 @@ export AUTOGRADER_TEST_POSTGRES="postgresql+psycopg://autograder:autograder@loca
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install -q -e ".[test]"
 .venv/bin/ruff check autograder tests benchmarks
-.venv/bin/python -m pytest "$@"
+.venv/bin/mypy autograder
+# The 15 slowest tests, so a test that grows slow shows in CI's log (not in addopts: a
+# local run of one file needs no such table).
+.venv/bin/python -m pytest --durations=15 "$@"
 # What CI exists for: every lecture executes and every assignment's solution earns full
 # marks and its release zero, on the repository's own courses (skipped when pytest is
 # given arguments, e.g. to run one test file).

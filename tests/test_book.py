@@ -16,6 +16,9 @@ from autograder.course.notebooks import HIDDEN_MARKERS, SOLUTION_MARKERS
 from tests.conftest import invoker
 from tests.factory import make_manual_repo, make_repo
 
+# slow: the book is built once for the module, some 20 s, in whichever test comes first.
+pytestmark = [pytest.mark.content, pytest.mark.slow]
+
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:

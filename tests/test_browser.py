@@ -33,9 +33,13 @@ COURSES = {
 }
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists() and not os.environ.get("CI"), reason="no chromium installed"
-)
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,  # a book built, then 15 s or more per test
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists() and not os.environ.get("CI"), reason="no chromium installed"
+    ),
+]
 
 
 @pytest.fixture(scope="module")

@@ -22,10 +22,13 @@ from autograder.runtime.sandbox import unavailable_reason
 from tests.conftest import invoker
 from tests.factory import KERNELSPEC, _meta, course_config, make_repo, save, write_config
 
-pytestmark = pytest.mark.skipif(
-    unavailable_reason() is not None and not __import__("os").environ.get("CI"),
-    reason=f"sandbox unavailable: {unavailable_reason()}",
-)
+pytestmark = [
+    pytest.mark.sandbox,
+    pytest.mark.skipif(
+        unavailable_reason() is not None and not __import__("os").environ.get("CI"),
+        reason=f"sandbox unavailable: {unavailable_reason()}",
+    ),
+]
 
 BUDGET = 3
 # A run's own cost beside the notebook (release, worker pool, kernel, nbgrader's steps),

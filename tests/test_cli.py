@@ -60,6 +60,7 @@ def test_the_command_leaves_its_heap_to_the_operating_system_at_exit() -> None:
 HOSTILE = "[/] :warning: [bold]not markup[/bold]"
 
 
+@pytest.mark.sandbox
 def test_grade_table_prints_a_students_message_as_written(repo: Path, cli: Invoke) -> None:
     """rich reads `[/]` as a closing tag: unescaped, it crashed the command before its table."""
     folder = repo.parent / "class"
@@ -70,6 +71,7 @@ def test_grade_table_prints_a_students_message_as_written(repo: Path, cli: Invok
     assert f"test_add: ValueError: {HOSTILE}" in result.output
 
 
+@pytest.mark.sandbox
 def test_an_error_prints_the_file_name_as_written(repo: Path, cli: Invoke) -> None:
     result = cli("grade", "demo", "a1", str(repo / "[/]nowhere"))
     assert result.exit_code == 2

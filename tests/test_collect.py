@@ -61,6 +61,7 @@ def test_lms_file_names_become_safe_student_ids() -> None:
     assert student_id("../../etc") == "etc"
 
 
+@pytest.mark.sandbox
 def test_zip_of_notebooks_is_graded(repo: Path, cli: Invoke) -> None:
     archive = repo / "export.zip"
     with zipfile.ZipFile(archive, "w") as zf:
@@ -73,6 +74,7 @@ def test_zip_of_notebooks_is_graded(repo: Path, cli: Invoke) -> None:
     assert "lina" in result.output and "5 / 5" in result.output
 
 
+@pytest.mark.sandbox
 def test_missing_submissions_path_is_a_clear_error(cli: Invoke, repo: Path) -> None:
     result = cli("grade", "demo", "a1", str(repo / "nowhere"))
     assert result.exit_code == 2
@@ -82,6 +84,7 @@ def test_missing_submissions_path_is_a_clear_error(cli: Invoke, repo: Path) -> N
 # One broken submission affects only itself.
 
 
+@pytest.mark.sandbox
 def test_a_rejected_submission_is_recorded_and_the_others_graded(
     repo: Path, cli: Invoke, monkeypatch: pytest.MonkeyPatch
 ) -> None:

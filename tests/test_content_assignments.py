@@ -7,9 +7,19 @@ import pytest
 from autograder.authoring.validate import check_assignment
 from tests.content import ASSIGNMENTS, REPO
 
+pytestmark = pytest.mark.content
+
+SLOW = {"rl1/a2-td-control", "rl1/a3-reinforce"}
+"""Over about 20 s each (--durations=0, one process); the others take 5-10 s."""
+
 
 @pytest.mark.parametrize(
-    ("course", "assignment"), ASSIGNMENTS, ids=[f"{c.id}/{a.id}" for c, a in ASSIGNMENTS]
+    ("course", "assignment"),
+    [
+        pytest.param(c, a, id=name, marks=pytest.mark.slow if name in SLOW else ())
+        for c, a in ASSIGNMENTS
+        for name in [f"{c.id}/{a.id}"]
+    ],
 )
 def test_solution_full_marks_release_zero(course, assignment) -> None:
     check = check_assignment(REPO, course, assignment)

@@ -7,6 +7,8 @@ import pytest
 from autograder.authoring.validate import check_start_page, run_lecture
 from tests.content import COURSES, LECTURES, REPO
 
+pytestmark = pytest.mark.content
+
 
 def test_the_four_courses_are_complete() -> None:
     assert [c.id for c in COURSES] == ["ml1", "mr", "rl1", "ai-intro"]

@@ -10,6 +10,8 @@ from autograder.grading import store
 from tests.conftest import invoker
 from tests.factory import answered, make_repo, save, source_notebook
 
+pytestmark = pytest.mark.sandbox
+
 WRONG_MUL = 'def mul(a, b):\n    """Return a * b."""\n    return a + b'
 
 

@@ -27,10 +27,13 @@ from tests.conftest import invoker, mounted_sandbox
 from tests.factory import course_config, make_repo, save, write_config
 from tests.test_hostile import RIGHT_AREA, source, submission
 
-pytestmark = pytest.mark.skipif(
-    unavailable_reason() is not None and not os.environ.get("CI"),
-    reason=f"sandbox unavailable: {unavailable_reason()}",
-)
+pytestmark = [
+    pytest.mark.sandbox,
+    pytest.mark.skipif(
+        unavailable_reason() is not None and not os.environ.get("CI"),
+        reason=f"sandbox unavailable: {unavailable_reason()}",
+    ),
+]
 
 MARK = "OBSERVED"
 PLANT = """

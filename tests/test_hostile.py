@@ -23,10 +23,13 @@ from autograder.runtime.sandbox import INSIDE_HOME, readonly_paths, unavailable_
 from tests.conftest import invoker
 from tests.factory import KERNELSPEC, _meta, course_config, make_repo, save, write_config
 
-pytestmark = pytest.mark.skipif(
-    unavailable_reason() is not None and not __import__("os").environ.get("CI"),
-    reason=f"sandbox unavailable: {unavailable_reason()}",
-)
+pytestmark = [
+    pytest.mark.sandbox,
+    pytest.mark.skipif(
+        unavailable_reason() is not None and not __import__("os").environ.get("CI"),
+        reason=f"sandbox unavailable: {unavailable_reason()}",
+    ),
+]
 
 AREA = 'def area(r):\n    """Area of a circle of radius r."""\n'
 RIGHT_AREA = AREA + "    return math.pi * r ** 2"

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
 import zmq
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
@@ -95,6 +96,7 @@ async def _reply(client: PromptKernelClient, msg_id: str) -> dict[str, Any]:
             return msg
 
 
+@pytest.mark.sandbox
 def test_a_refused_message_is_reported_and_the_kernel_stays_reachable() -> None:
     """zmq drops the connection on which it refused a message and does not make it again;
     the client does, and stands in for what was lost: a note and the end of the cell's

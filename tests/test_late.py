@@ -26,6 +26,7 @@ def test_penalty_per_started_day_and_zero_after_the_limit(
     assert penalty(policy, 10.0, seconds_late) == pytest.approx(expected)
 
 
+@pytest.mark.sandbox
 def test_late_submission_is_penalised_in_the_gradebook(repo: Path) -> None:
     config = course_config()
     config["assignments"][0]["due"] = "2027-01-10T12:00:00+01:00"

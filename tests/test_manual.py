@@ -27,6 +27,8 @@ from autograder.grading import store
 from tests.conftest import invoker
 from tests.factory import answered, make_manual_repo, manual_notebook, save
 
+pytestmark = pytest.mark.sandbox
+
 WRONG_MUL = 'def mul(a, b):\n    """Return a * b."""\n    return a + b'
 MANUAL_SCORES = {"explain_add": 1.5, "task_review": 1.0}
 

@@ -20,10 +20,13 @@ from autograder.runtime.sandbox import unavailable_reason
 from tests.conftest import invoker
 from tests.factory import answered, course_config, make_repo, save, source_notebook, write_config
 
-pytestmark = pytest.mark.skipif(
-    unavailable_reason() is not None and not __import__("os").environ.get("CI"),
-    reason=f"sandbox unavailable: {unavailable_reason()}",
-)
+pytestmark = [
+    pytest.mark.sandbox,
+    pytest.mark.skipif(
+        unavailable_reason() is not None and not __import__("os").environ.get("CI"),
+        reason=f"sandbox unavailable: {unavailable_reason()}",
+    ),
+]
 
 HUGE = 2_000_000  # characters; the budget is 64 KB
 

@@ -19,9 +19,13 @@ from tests.conftest import invoker
 
 # The checkout and CI's clone both have shared/ beside them; in CI its absence is a failure.
 PEER = Path(__file__).resolve().parents[2] / "shared" / "peer" / "nbgrader-tests"
-pytestmark = pytest.mark.skipif(
-    not PEER.is_dir() and not os.environ.get("CI"), reason="shared/peer is not beside the checkout"
-)
+pytestmark = [
+    pytest.mark.sandbox,
+    pytest.mark.skipif(
+        not PEER.is_dir() and not os.environ.get("CI"),
+        reason="shared/peer is not beside the checkout",
+    ),
+]
 
 STOCK_SCORES = {  # submission -> (stock nbgrader score, honest?)
     "submitted-unchanged": (1, True),

@@ -25,10 +25,13 @@ from autograder.runtime.sandbox import unavailable_reason
 from tests.factory import course_config, make_repo, save, write_config
 from tests.test_hostile import RIGHT_AREA, source, submission
 
-pytestmark = pytest.mark.skipif(
-    unavailable_reason() is not None and not os.environ.get("CI"),
-    reason=f"sandbox unavailable: {unavailable_reason()}",
-)
+pytestmark = [
+    pytest.mark.sandbox,
+    pytest.mark.skipif(
+        unavailable_reason() is not None and not os.environ.get("CI"),
+        reason=f"sandbox unavailable: {unavailable_reason()}",
+    ),
+]
 
 MARK = "SEEN"
 

@@ -14,6 +14,8 @@ import pytest
 
 from tests.factory import answered, make_repo, save, source_notebook
 
+pytestmark = pytest.mark.sandbox
+
 EXE = Path(sys.executable).with_name("autograder")
 SLOW_ADD = 'import time\ntime.sleep(1.5)\ndef add(a, b):\n    """Return a + b."""\n    return a + b'
 STUDENTS = [f"s{i:02d}" for i in range(8)]

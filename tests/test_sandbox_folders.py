@@ -23,10 +23,13 @@ from autograder.runtime.sandbox import Sandbox, private_root, readonly_paths, un
 from autograder.runtime.worker_kernels import claim_uid, uids_in_use
 from tests.conftest import mounted_sandbox
 
-pytestmark = pytest.mark.skipif(
-    unavailable_reason() is not None and not os.environ.get("CI"),
-    reason=f"sandbox unavailable: {unavailable_reason()}",
-)
+pytestmark = [
+    pytest.mark.sandbox,
+    pytest.mark.skipif(
+        unavailable_reason() is not None and not os.environ.get("CI"),
+        reason=f"sandbox unavailable: {unavailable_reason()}",
+    ),
+]
 
 UID = 61996
 

@@ -36,11 +36,13 @@ def test_no_sandbox_flag_grades_and_warns(no_bwrap: None, cli: Invoke, folder: P
     assert "5 / 5" in result.output
 
 
+@pytest.mark.sandbox
 def test_sandbox_reason_is_none_where_it_can_run() -> None:
     """On the project's machines (Linux, root, bubblewrap installed by .ci/run)."""
     assert sandbox.unavailable_reason() is None
 
 
+@pytest.mark.sandbox
 @pytest.mark.skipif(sandbox.unavailable_reason() is not None, reason="no sandbox here")
 def test_no_sandbox_flag_is_obeyed_where_the_sandbox_could_run(cli: Invoke, folder: Path) -> None:
     """It used to grade in the sandbox anyway, whenever bubblewrap was there."""

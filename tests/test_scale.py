@@ -26,6 +26,7 @@ TAMPER = (
 SERVER = os.environ.get("AUTOGRADER_TEST_POSTGRES")
 if not SERVER and not os.environ.get("CI"):
     pytest.skip("set AUTOGRADER_TEST_POSTGRES to a PostgreSQL URL", allow_module_level=True)
+pytestmark = pytest.mark.sandbox
 
 
 @pytest.fixture(scope="module")

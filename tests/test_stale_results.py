@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import Invoke
 from tests.factory import save, source_notebook
+
+pytestmark = pytest.mark.sandbox
 
 
 def test_an_ungradable_resubmission_removes_the_earlier_graded_copy_and_feedback(

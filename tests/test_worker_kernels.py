@@ -22,10 +22,13 @@ from autograder.runtime.sandbox import unavailable_reason
 from autograder.runtime.worker_kernels import WorkerState, fill_scratch, kernel_report, take_kernel
 from tests.test_forkserver import _sandbox_processes
 
-pytestmark = pytest.mark.skipif(
-    unavailable_reason() is not None and not os.environ.get("CI"),
-    reason=f"sandbox unavailable: {unavailable_reason()}",
-)
+pytestmark = [
+    pytest.mark.sandbox,
+    pytest.mark.skipif(
+        unavailable_reason() is not None and not os.environ.get("CI"),
+        reason=f"sandbox unavailable: {unavailable_reason()}",
+    ),
+]
 
 UID = 61995
 
