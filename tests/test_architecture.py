@@ -394,7 +394,7 @@ def test_importing_the_cli_alone_changes_nothing() -> None:
 def test_install_refuses_an_unknown_nbgrader() -> None:
     code = textwrap.dedent(
         """
-        import nbgrader, nbgrader.api, sqlalchemy
+        import jsonschema, nbgrader, nbgrader.api, nbgrader.nbgraderformat.common, sqlalchemy
         from autograder.course.errors import AutograderError
         from autograder.nbgrader import patches
         nbgrader.__version__ = "0.10.0"
@@ -407,6 +407,7 @@ def test_install_refuses_an_unknown_nbgrader() -> None:
         assert not patches.installed()
         assert nbgrader.api.create_engine is sqlalchemy.create_engine
         assert "create_all" not in vars(nbgrader.api.Base.metadata)
+        assert nbgrader.nbgraderformat.common.jsonschema is jsonschema
         """
     )
     done = subprocess.run(
