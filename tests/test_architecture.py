@@ -278,6 +278,14 @@ def test_the_checks_can_fail(tmp_path: Path) -> None:
     )
     edges = {module: sorted({imp.imported for imp in imports}) for module, imports in graph.items()}
     assert any("autograder.course.paths" in path for path in cycles(edges))
+    graph["autograder.grading.job"] = graph["autograder.grading.job"] + [
+        Import("autograder.grading.job", "autograder.authoring.release", 1)
+    ]
+    assert any(
+        "autograder.grading.job imports autograder.authoring.release, "
+        "but grading/ never imports authoring/" in v
+        for v in layer_violations(graph)
+    )
 
     probe = tmp_path / "probe.py"
     probe.write_text(
