@@ -29,7 +29,7 @@ import enum
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from nbgrader.api import MissingEntry
 from sqlalchemy import (
@@ -44,7 +44,7 @@ from sqlalchemy import (
     delete,
     select,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, Row
 
 from autograder.course.cells import CellKind
 from autograder.course.errors import AutograderError
@@ -248,12 +248,14 @@ def save(
         )
 
 
-def _rows(db_url: str, assignment_id: str) -> list:
+def _rows(db_url: str, assignment_id: str) -> list[Row[Any]]:
     engine = _opened(db_url)
     with engine.connect() as conn:
-        return conn.execute(
-            select(results_table).where(results_table.c.assignment == assignment_id)
-        ).all()
+        return list(
+            conn.execute(
+                select(results_table).where(results_table.c.assignment == assignment_id)
+            ).all()
+        )
 
 
 def load(db_url: str, assignment_id: str) -> dict[str, StudentResult]:

@@ -17,15 +17,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import matplotlib
+from matplotlib.figure import Figure
+from nbgrader.api import MissingEntry
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from nbgrader.api import MissingEntry  # noqa: E402
-
-from autograder.course.config import Assignment, Course  # noqa: E402
-from autograder.grading import store  # noqa: E402
-from autograder.grading.scores import Breakdown, breakdown  # noqa: E402
+from autograder.course.config import Assignment, Course
+from autograder.grading import store
+from autograder.grading.scores import Breakdown, breakdown
 from autograder.nbgrader import db
 
 
@@ -142,7 +139,10 @@ def _figures(
     out: Path, submissions: list[Submission], questions: list[QuestionStats], max_score: float
 ) -> dict[str, str]:
     figures = {}
-    fig, ax = plt.subplots(figsize=(7, 3.5))
+    # A Figure of its own, not pyplot's: no backend to choose for the whole process, and
+    # nothing kept in pyplot's registry of open figures.
+    fig = Figure(figsize=(7, 3.5))
+    ax = fig.subplots()
     ax.hist(
         [s.score for s in submissions],
         bins=min(20, max(5, int(max_score) + 1)),
@@ -155,10 +155,10 @@ def _figures(
     ax.set_title("Score distribution")
     fig.tight_layout()
     fig.savefig(out / "scores.png", dpi=110)
-    plt.close(fig)
     figures["scores"] = "scores.png"
     if questions:
-        fig, ax = plt.subplots(figsize=(7, 0.45 * len(questions) + 1.2))
+        fig = Figure(figsize=(7, 0.45 * len(questions) + 1.2))
+        ax = fig.subplots()
         names = [q.grade_id for q in questions]
         ax.barh(names, [100 * q.pass_rate for q in questions], color="#5a9e6f")
         ax.set_xlim(0, 100)
@@ -167,7 +167,6 @@ def _figures(
         ax.set_title("Pass rate per question")
         fig.tight_layout()
         fig.savefig(out / "questions.png", dpi=110)
-        plt.close(fig)
         figures["questions"] = "questions.png"
     return figures
 

@@ -183,6 +183,10 @@ class SandboxedExecute(BudgetedExecute):
 
     _replies: dict[int, str]
     _report: Callable[[str], None]
+    _checked_for: int | None = None
+    """The test cell the guard has checked for, at the end of the cell before it."""
+    _check_next: int | None = None
+    """The test cell whose check rides on the request of the cell running now."""
     _output_bytes: int = 0
     _output_limit: int = 0
 
@@ -190,7 +194,7 @@ class SandboxedExecute(BudgetedExecute):
         msg_id = self.kc.execute(
             code, silent=True, store_history=False, user_expressions=expressions or {}
         )
-        return await self.async_wait_for_reply(msg_id)
+        return await self.async_wait_for_reply(msg_id) or {}
 
     async def async_execute_cell(
         self, cell: NotebookNode, cell_index: int, *args: Any, **kwargs: Any
@@ -238,9 +242,8 @@ class SandboxedExecute(BudgetedExecute):
 
     def preprocess(self, nb: NotebookNode, resources: Any = None, **kwargs: Any) -> Any:
         self._guard = Guard()
-        self._checked_for: int | None = None
-        """The test cell the guard has checked for, at the end of the cell before it."""
-        self._check_next: int | None = None
+        self._checked_for = None
+        self._check_next = None
         self._replies = {}
         self._output_bytes = 0
         self._output_capped = False

@@ -120,7 +120,7 @@ def check_notebook(path: Path, timeout: int | None = None) -> CheckReport:
     seen: set[str] = set()
     for cell in reversed(notebook.cells):  # the last copy counts, as in grading
         meta = nbgrader_meta(cell)
-        gid = meta.get("grade_id")
+        gid = str(meta.get("grade_id"))
         if not is_test(cell) or gid in seen:
             continue
         seen.add(gid)
