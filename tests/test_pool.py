@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -80,3 +82,28 @@ def test_workers_start_in_the_commands_folder_while_nbgrader_is_elsewhere(
         thread.join()
         folders = [pool._executor.submit(os.getcwd) for _ in range(4)]
         assert {f.result(timeout=120) for f in folders} == {here}
+
+
+def test_workers_run_this_package_from_a_folder_holding_another(tmp_path: Path) -> None:
+    """multiprocessing's fork server puts the folder it starts in first on its path: from
+    a folder with another `autograder` in it, every worker died (BrokenProcessPool)."""
+    impostor = tmp_path / "elsewhere" / "autograder"
+    impostor.mkdir(parents=True)
+    (impostor / "__init__.py").write_text("raise ImportError('the wrong autograder')\n")
+    script = tmp_path / "probe.py"
+    script.write_text(
+        "import gc\n"
+        "from autograder.grading.backends.local import Pool\n"
+        "if __name__ == '__main__':\n"
+        "    with Pool(1, None, ()) as pool:\n"
+        "        print(pool._executor.submit(gc.get_freeze_count).result(timeout=120))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=impostor.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert int(done.stdout.split()[-1]) > 100_000  # the real preload ran, and froze its heap

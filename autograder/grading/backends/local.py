@@ -20,6 +20,7 @@ import multiprocessing.forkserver
 import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -38,11 +39,31 @@ def _context() -> multiprocessing.context.BaseContext:
     return context
 
 
+PACKAGE_HOME = Path(__file__).resolve().parents[3]
+"""The folder that holds the `autograder` package this process runs."""
+
+
+def _ensure_server() -> None:
+    """Start the fork server, unless it runs, from the folder that holds this package.
+
+    Python before 3.13 starts it as `python -c ...` and ignores the path it is handed,
+    so the folder it starts in comes first on its path: started from a folder with
+    another `autograder` in it (another checkout, another version), it would preload
+    that one, and every worker would die unpickling this one's jobs. Callers hold the
+    working directory still (a single thread, or NBGRADER_LOCK)."""
+    here = os.getcwd()
+    os.chdir(PACKAGE_HOME)
+    try:
+        multiprocessing.forkserver.ensure_running()
+    finally:
+        os.chdir(here)
+
+
 def start() -> None:
     """Launch the fork server now (it is started once per process), so that its
-    imports overlap the caller's."""
+    imports overlap the caller's. Called by the command line while it has one thread."""
     _context()
-    multiprocessing.forkserver.ensure_running()
+    _ensure_server()
 
 
 class Pool:
@@ -75,6 +96,7 @@ class Pool:
         # thread (validate grades several assignments at once, then deletes each
         # folder): under the lock, the directory is the one the command started in.
         with NBGRADER_LOCK:
+            _ensure_server()
             for _ in range(self.workers):
                 self._executor.submit(int)
         return self
