@@ -42,7 +42,7 @@ NBGRADER_LOCK = threading.RLock()
 _EXCEPTION_LINE = re.compile(r"^\s*[A-Za-z_.]*(Error|Exception|Exit|Interrupt)\b.*:")
 
 FEEDBACK_PREPROCESSORS = [
-    "autograder.reporting.feedback.HideHiddenTests",
+    "autograder.reporting.feedback.RedactFeedback",
     "nbgrader.preprocessors.GetGrades",
     "autograder.reporting.feedback.NoteManualGrading",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",

@@ -1,9 +1,8 @@
 """Per-student HTML feedback: nbgrader's report for graded work, a plain page for the rest.
 
 Feedback shows each test's result, points and message, never the source of hidden
-tests (a complaint about nbgrader for years): `HideHiddenTests` runs in nbgrader's
-feedback pipeline, blanks the hidden region of every test cell and shortens error
-tracebacks to their last line, since a traceback quotes the failing hidden assert.
+tests (a complaint about nbgrader for years): `RedactFeedback` runs in nbgrader's
+feedback pipeline (see its docstring for what it keeps and what it withholds).
 
 Answers and tasks a person grades count as zero in nbgrader's page until someone
 grades them in formgrader; `NoteManualGrading` says so on the page, at the top and
@@ -14,6 +13,7 @@ person entered are shown as nbgrader shows any score (GetGrades reads them).
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 from nbconvert.exporters.exporter import ResourcesDict
@@ -22,7 +22,7 @@ from nbformat.v4 import new_markdown_cell
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from autograder.course.cells import scored_by_running
+from autograder.course.cells import CellKind, kind_of
 from autograder.course.config import Assignment, Course
 from autograder.course.notebooks import HIDDEN_MARKERS, nbgrader_meta
 from autograder.grading import store
@@ -44,17 +44,109 @@ def hide_hidden_source(source: str) -> str:
     return "\n".join(lines)
 
 
-class HideHiddenTests(NbGraderPreprocessor):
-    def preprocess_cell(
-        self, cell: NotebookNode, resources: ResourcesDict, index: int
+WITHHELD = (
+    "[output withheld: it contains a line of a hidden test. Hidden tests are not shown; "
+    "your teacher can see the whole output.]"
+)
+MIN_HIDDEN_LINE = 8
+"""Letters and digits a hidden line needs to be looked for: shorter ones (`pass`,
+`x = f(a)`) say nothing of a test and would withhold innocent output."""
+
+
+def canonical(text: str) -> str:
+    """Letters and digits only, after undoing HTML entities and backslash escapes: a hidden
+    line printed in a list's repr, a JSON string or an HTML table is still found."""
+    text = html.unescape(text)
+    text = re.sub(r"\\(?:u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|.)", " ", text)
+    return re.sub(r"[^0-9A-Za-z]+", "", text)
+
+
+def hidden_lines(nb: NotebookNode) -> set[str]:
+    """Every line of the hidden tests in the graded notebook (the teacher's cells), in
+    canonical form."""
+    found: set[str] = set()
+    for cell in nb.cells:
+        if kind_of(cell) is not CellKind.TEST:
+            continue
+        inside = False
+        for line in cell.source.splitlines():
+            stripped = line.strip()
+            if stripped.startswith(HIDDEN_MARKERS[0]):
+                inside = True
+            elif stripped.startswith(HIDDEN_MARKERS[1]):
+                inside = False
+            elif inside and len(canonical(stripped)) >= MIN_HIDDEN_LINE:
+                found.add(canonical(stripped))
+    return found
+
+
+def _text_of(output: NotebookNode) -> str:
+    """Everything an output would put on the page, as text (images are data, not text)."""
+    parts = [str(output.get(key, "")) for key in ("text", "ename", "evalue")]
+    parts += [str(line) for line in output.get("traceback", [])]
+    for kind, value in (output.get("data") or {}).items():
+        if not kind.startswith("image/") or kind == "image/svg+xml":
+            parts.append(value if isinstance(value, str) else "\n".join(map(str, value)))
+    return "\n".join(parts)
+
+
+def _withheld() -> NotebookNode:
+    return NotebookNode(output_type="stream", name="stderr", text=WITHHELD + "\n")
+
+
+def _test_outputs(outputs: list[NotebookNode]) -> list[NotebookNode]:
+    """What a test cell shows: its error as one line (the assertion's message), nothing else.
+    A traceback quotes the failing hidden assert, and whatever the student's code printed
+    while a test ran is not the student's own cell's output."""
+    shown = []
+    for output in outputs:
+        if output.get("output_type") == "error":
+            message = f"{output.get('ename', 'Error')}: {output.get('evalue', '')}".rstrip(": ")
+            shown.append(
+                NotebookNode(
+                    output_type="error",
+                    ename=output.get("ename", "Error"),
+                    evalue=output.get("evalue", ""),
+                    traceback=[message],
+                )
+            )
+    return shown
+
+
+class RedactFeedback(NbGraderPreprocessor):
+    """What the feedback page may show: the student's own cells and their outputs, and per
+    test its result, points and the assertion's message; never a hidden test.
+
+    - Test cells: the hidden region of the source is blanked; of the outputs only the
+      error remains, as one line.
+    - Teacher's read-only cells keep their outputs only before the first test cell: what
+      ran after that ran in a kernel the tests had already run in.
+    - The student's own cells (answers, and cells the student added) keep their outputs.
+    - Any output left that contains a line of a hidden test is replaced by a note: student
+      code can read the hidden tests' source (`In`, linecache, audit hooks, IPython's
+      callbacks) once they have run in its kernel.
+    """
+
+    def preprocess(
+        self, nb: NotebookNode, resources: ResourcesDict
     ) -> tuple[NotebookNode, ResourcesDict]:
-        if scored_by_running(cell):
-            cell.source = hide_hidden_source(cell.source)
-            for output in cell.get("outputs", []):
-                if output.get("output_type") == "error":
-                    message = f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"
-                    output["traceback"] = [message.rstrip(": ")]
-        return cell, resources
+        secret = hidden_lines(nb)
+        tests_started = False
+        for cell in nb.cells:
+            if cell.cell_type != "code":
+                continue
+            kind = kind_of(cell)
+            if kind is CellKind.TEST:
+                tests_started = True
+                cell.source = hide_hidden_source(cell.source)
+                cell.outputs = _test_outputs(cell.get("outputs", []))
+            elif tests_started and (kind is CellKind.READ_ONLY or kind is CellKind.TASK):
+                cell.outputs = []
+            cell.outputs = [
+                _withheld() if any(line in canonical(_text_of(o)) for line in secret) else o
+                for o in cell.get("outputs", [])
+            ]
+        return nb, resources
 
 
 class NoteManualGrading(NbGraderPreprocessor):
