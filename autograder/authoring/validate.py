@@ -5,7 +5,8 @@ For every assignment: the release leaks no solution or hidden test, grade ids ar
 unique, points match the config, and, through the same grading path real
 submissions take, the teacher's solution earns full marks on every test while the
 untouched release earns zero on every one (a test that passes on the release is
-a broken test).
+a broken test), and every counterexample the teacher keeps (a wrong or shortcut
+answer, authoring/counterexamples.py) earns no more than its caps.
 
 Cells a person grades (manually graded answers and tasks, `manual:` in the config)
 have no score until someone enters one in formgrader, so the solution is not
@@ -30,15 +31,18 @@ import jupytext
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
+from autograder.authoring import counterexamples
 from autograder.authoring.lecture_lint import lint_lecture, lint_start_page, output_problems
 from autograder.authoring.release import generate_release
 from autograder.course.cells import CellKind, GradedCell, graded_cells
 from autograder.course.config import Assignment, Course, NotebookSpec
+from autograder.course.errors import ConfigError
 from autograder.course.notebooks import read_notebook
 from autograder.course.paths import Repo
 from autograder.grading.collect import Submission
 from autograder.grading.coordinator import THREAD_ENV, grade_all
 from autograder.grading.job import GradingContext
+from autograder.grading.store import StudentResult
 from autograder.nbgrader import db
 from autograder.runtime.sandbox import unavailable_reason
 
@@ -199,6 +203,31 @@ def _cell_scores(
     return scores
 
 
+def _counterexample_problems(
+    name: str,
+    db_url: str,
+    course_id: str,
+    assignment: Assignment,
+    outcome: dict[str, StudentResult],
+) -> list[str]:
+    """Each counterexample that was not graded, or that earned more than its caps."""
+    problems = []
+    for cx in assignment.counterexamples:
+        student = counterexamples.student_id(cx)
+        result = outcome[student]
+        if result.status not in ("graded", "tamper"):
+            problems += [f"{name} (counterexample {cx.name!r}): {m}" for m in result.messages]
+            continue
+        spec = assignment.counterexample_notebook(cx)
+        scores = _cell_scores(db_url, course_id, assignment, student)
+        found = counterexamples.overpaid(
+            cx, {gid: s for gid, (s, _, _) in scores.items()}, set(spec.points)
+        )
+        if found is not None:
+            problems.append(found.message(name))
+    return problems
+
+
 def check_assignment(repo: Repo, course: Course, assignment: Assignment) -> Check:
     name = f"assignment {course.id}/{assignment.id}"
     start = time.monotonic()
@@ -221,6 +250,14 @@ def check_assignment(repo: Repo, course: Course, assignment: Assignment) -> Chec
                 "release", release, {nb.file: release / nb.file for nb in assignment.notebooks}
             ),
         ]
+        cx_dir = repo.counterexamples_dir(course.id, assignment.id)
+        for cx in assignment.counterexamples:
+            folder = Path(tmp) / "counterexamples" / cx.name
+            try:
+                files = counterexamples.write_submission(assignment, cx, source, cx_dir, folder)
+            except ConfigError as exc:
+                return Check(name, False, time.monotonic() - start, [str(exc)], notes)
+            subs.append(Submission(counterexamples.student_id(cx), folder, files))
         try:
             # The teacher's own notebooks: sandboxed where possible, never refused.
             sandboxed = unavailable_reason() is None
@@ -262,6 +299,7 @@ def check_assignment(repo: Repo, course: Course, assignment: Assignment) -> Chec
                     )
             graded = outcome["solution"].messages
             problems += [f"{name} (solution): {m}" for m in graded]
+            problems += _counterexample_problems(name, db_url, course.id, assignment, outcome)
     return Check(name, not problems, time.monotonic() - start, problems, notes)
 
 

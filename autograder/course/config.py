@@ -110,6 +110,34 @@ class NotebookSpec(_Strict):
         return Path(self.file).stem
 
 
+class Counterexample(_Strict):
+    """A wrong or shortcut answer, kept by the teacher, that the tests must not pay for.
+
+    Its code is `assignments/<course>/counterexamples/<assignment>/<name>.py`: one section
+    per answer cell it replaces, each headed `# %% <grade id>`; the answer cells it does
+    not name keep the teacher's solution, so a counterexample shows what one shortcut
+    earns. `validate` grades it through the real grading path and fails when it earns
+    more than `max_points` in all, or more than `caps[test]` on a test.
+    """
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+    reason: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\n]+$")]
+    """Why this answer must not earn the points: one line, shown when it does."""
+    notebook: str | None = None
+    """The notebook it answers (default: the assignment's only notebook)."""
+    max_points: Annotated[float, Field(ge=0)] | None = None
+    caps: dict[Annotated[str, Field(pattern=_GRADE_ID)], Annotated[float, Field(ge=0)]] = {}
+
+    @model_validator(mode="after")
+    def _capped(self) -> Counterexample:
+        if self.max_points is None and not self.caps:
+            raise ValueError(
+                f"counterexample {self.name!r} has no cap: give max_points (all its tests) "
+                "or caps (per test)"
+            )
+        return self
+
+
 class Assignment(_Strict):
     id: Annotated[str, Field(pattern=_ID)]
     title: Annotated[str, Field(min_length=1)]
@@ -119,6 +147,7 @@ class Assignment(_Strict):
     limits: Limits = Limits()
     files: list[str] = []
     """Extra files shipped with the release (data, helpers), relative to the source folder."""
+    counterexamples: list[Counterexample] = []
 
     @field_validator("due")
     @classmethod
@@ -134,7 +163,28 @@ class Assignment(_Strict):
             raise ValueError(f"notebook listed twice: {sorted(names)}")
         if self.late_policy is not None and self.due is None:
             raise ValueError("late_policy is set but there is no due date")
+        cx_names = [cx.name for cx in self.counterexamples]
+        if len(set(cx_names)) != len(cx_names):
+            raise ValueError(f"counterexample listed twice: {sorted(cx_names)}")
+        for cx in self.counterexamples:
+            if cx.notebook is None and len(self.notebooks) > 1:
+                raise ValueError(f"counterexample {cx.name!r}: say which notebook it answers")
+            spec = self.notebooks[0] if cx.notebook is None else None
+            for candidate in self.notebooks:
+                if candidate.file == cx.notebook:
+                    spec = candidate
+            if spec is None:
+                raise ValueError(f"counterexample {cx.name!r}: no notebook {cx.notebook!r}")
+            unknown = sorted(set(cx.caps) - set(spec.points))
+            if unknown:
+                raise ValueError(
+                    f"counterexample {cx.name!r}: caps name {', '.join(unknown)}, which are "
+                    f"not autograded tests of {spec.file}"
+                )
         return self
+
+    def counterexample_notebook(self, cx: Counterexample) -> NotebookSpec:
+        return next(nb for nb in self.notebooks if cx.notebook in (None, nb.file))
 
     @property
     def max_score(self) -> float:

@@ -66,6 +66,10 @@ class Repo:
     def source_dir(self, course_id: str, assignment_id: str) -> Path:
         return self.course_dir(course_id) / "source" / assignment_id
 
+    def counterexamples_dir(self, course_id: str, assignment_id: str) -> Path:
+        """Beside source/, not in it: nbgrader releases everything in an assignment's source."""
+        return self.course_dir(course_id) / "counterexamples" / assignment_id
+
     def release_dir(self, course_id: str, assignment_id: str) -> Path:
         return self.course_dir(course_id) / "release" / assignment_id
 
