@@ -11,7 +11,6 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from nbformat import NotebookNode
 from nbgrader.utils import determine_grade
@@ -234,7 +233,7 @@ def record_ungradable(
 
 
 def grade_in_worker(job: Job) -> store.StudentResult:
-    """The work of one submission; runs in a worker process (see worker.grade_job)."""
+    """The work of one submission; runs in a worker process (grade_job, below)."""
     ctx = GradingContext(job.course, job.assignment, Path(job.course_root), job.db_url)
     folder = ctx.submitted_dir(job.student)
     messages, unreadable, tampered = _check_notebooks(ctx, folder, job)
@@ -273,7 +272,7 @@ def grade_in_worker(job: Job) -> store.StudentResult:
     return result
 
 
-def grade_job(job: Job) -> Any:
+def grade_job(job: Job) -> store.StudentResult:
     """Autograde one submission in this worker process and record it; returns a StudentResult."""
     started = time.monotonic()
     result = grade_in_worker(job)
