@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder.authoring.counterexamples import read_answers
 from autograder.course.config import load_course
 from autograder.course.errors import ConfigError
 from autograder.course.paths import Repo
@@ -110,3 +111,24 @@ def test_a_wrong_counterexample_entry_is_a_config_error(
     with_counterexamples(repo, {}, [entry])
     with pytest.raises(ConfigError, match=expected):
         load_course(Repo(repo), "demo")
+
+
+def test_an_unlisted_counterexample_is_named_not_graded(repo: Path, cli: Invoke) -> None:
+    """A mistake the tests do not refuse yet is kept beside the others, and validate says so."""
+    with_counterexamples(
+        repo,
+        {"someday": "# NOT HELD YET: correct for every input.\n" + SHORTCUT},
+        [],
+    )
+    result = cli("validate", "demo", "--no-lectures")
+    assert result.exit_code == 0, result.output
+    assert "counterexamples/a1/someday.py is not in the config, so not graded" in result.output
+
+
+def test_comments_may_come_before_the_first_section(tmp_path: Path) -> None:
+    path = tmp_path / "cx.py"
+    path.write_text("# why it is wrong\n\n" + HARD_CODED, encoding="utf-8")
+    assert read_answers(path) == {"add": "def add(a, b):\n    return 3"}
+    path.write_text("x = 1\n" + HARD_CODED, encoding="utf-8")
+    with pytest.raises(ConfigError, match="code before the first"):
+        read_answers(path)

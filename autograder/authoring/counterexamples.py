@@ -30,8 +30,17 @@ def student_id(cx: Counterexample) -> str:
     return f"counterexample-{cx.name}"
 
 
+def unlisted(assignment: Assignment, cx_dir: Path) -> list[str]:
+    """Counterexample files the config does not list: kept, but graded by nobody (a mistake
+    the tests do not refuse yet waits there until they do)."""
+    listed = {f"{cx.name}.py" for cx in assignment.counterexamples}
+    if not cx_dir.is_dir():
+        return []
+    return sorted(p.name for p in cx_dir.glob("*.py") if p.name not in listed)
+
+
 def read_answers(path: Path) -> dict[str, str]:
-    """grade id -> code, from `# %% <grade id>` sections."""
+    """grade id -> code, from `# %% <grade id>` sections (comment lines may come first)."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -39,7 +48,8 @@ def read_answers(path: Path) -> dict[str, str]:
     heads = list(SECTION.finditer(text))
     if not heads:
         raise ConfigError(f"{path}: no '# %% <grade id>' section: name the answer cell it replaces")
-    if text[: heads[0].start()].strip():
+    preamble = text[: heads[0].start()].splitlines()
+    if any(line.strip() and not line.lstrip().startswith("#") for line in preamble):
         raise ConfigError(f"{path}: code before the first '# %% <grade id>' section")
     answers: dict[str, str] = {}
     for head, following in zip(heads, [*heads[1:], None], strict=True):

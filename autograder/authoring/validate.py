@@ -251,6 +251,11 @@ def check_assignment(repo: Repo, course: Course, assignment: Assignment) -> Chec
             ),
         ]
         cx_dir = repo.counterexamples_dir(course.id, assignment.id)
+        notes += [
+            f"counterexample {repo.rel(cx_dir / file)} is not in the config, so not graded "
+            "(list it under counterexamples: once the tests refuse it)"
+            for file in counterexamples.unlisted(assignment, cx_dir)
+        ]
         for cx in assignment.counterexamples:
             folder = Path(tmp) / "counterexamples" / cx.name
             try:

@@ -1,0 +1,26 @@
+# NOT HELD YET: multiplies densities instead of adding log probabilities.
+# Today it earns test_naive_bayes_sklearn 4 points (autograder validate, 2026-12-06), so it is not
+# in the course config; list it there, capped at 0, once the tests refuse it (issue 20).
+# %% naive_bayes
+import numpy as np
+
+
+class NaiveBayes:
+    # Multiplies the densities instead of adding their logarithms: underflows on many features.
+    def fit(self, X, y):
+        X = np.asarray(X, dtype=float)
+        y = np.asarray(y)
+        self.classes_ = np.unique(y)
+        epsilon = 1e-9 * X.var(axis=0).max()
+        self.theta_ = np.array([X[y == c].mean(axis=0) for c in self.classes_])
+        self.var_ = np.array([X[y == c].var(axis=0) for c in self.classes_]) + epsilon
+        self.class_prior_ = np.array([np.mean(y == c) for c in self.classes_])
+        return self
+
+    def predict(self, X):
+        X = np.asarray(X, dtype=float)
+        with np.errstate(all="ignore"):
+            dens = np.exp(-0.5 * ((X[:, None, :] - self.theta_[None]) ** 2) / self.var_[None]) \
+                / np.sqrt(2 * np.pi * self.var_[None])
+            scores = self.class_prior_[None, :] * dens.prod(axis=2)
+        return self.classes_[np.argmax(scores, axis=1)]

@@ -1,0 +1,27 @@
+# NOT HELD YET: preprocessing fitted on the whole table before any split.
+# Today it earns test_structure 2, test_accuracy 4 points (autograder validate, 2026-12-06), so it is not
+# in the course config; list it there, capped at 0, once the tests refuse it (issue 18).
+# %% build_pipeline
+from palmerpenguins import load_penguins
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+
+
+def build_pipeline():
+    # Leakage: the preprocessing is fitted once on the whole table, before any split, and
+    # only its (already fitted) transform goes into the pipeline.
+    numeric = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]
+    categorical = ["island", "sex"]
+    preprocess = ColumnTransformer(
+        [
+            ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
+            ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"),
+                                  OneHotEncoder(handle_unknown="ignore")), categorical),
+        ],
+    )
+    preprocess.fit(load_penguins().drop(columns="species"))
+    return Pipeline([("preprocess", FunctionTransformer(preprocess.transform)),
+                     ("classify", LogisticRegression(max_iter=1000))])

@@ -1,0 +1,18 @@
+# NOT HELD YET: homography DLT on raw pixel coordinates, without normalising.
+# Today it earns test_dlt_homography 3 points (autograder validate, 2026-12-06), so it is not
+# in the course config; list it there, capped at 0, once the tests refuse it (issue 21).
+# %% dlt_homography
+import numpy as np
+
+
+def dlt_homography(src, dst):
+    # DLT on the raw pixel coordinates: no normalising similarity transforms.
+    src = np.asarray(src, dtype=float)
+    dst = np.asarray(dst, dtype=float)
+    s = np.column_stack([src, np.ones(len(src))])
+    zeros = np.zeros_like(s)
+    A = np.vstack([np.hstack([s, zeros, -dst[:, :1] * s]),
+                   np.hstack([zeros, s, -dst[:, 1:] * s])])
+    _, _, Vt = np.linalg.svd(A)
+    H = Vt[-1].reshape(3, 3)
+    return H / H[2, 2]
