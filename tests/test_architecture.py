@@ -17,6 +17,7 @@ edges: every package's `__init__` would otherwise be in a cycle with its own mod
 from __future__ import annotations
 
 import ast
+import graphlib
 import json
 import subprocess
 import sys
@@ -122,75 +123,22 @@ def package_of(module: str) -> str | None:
     return parts[1] if len(parts) > 1 else None
 
 
-def strongly_connected(nodes: list[str], edges: dict[str, list[str]]) -> list[list[str]]:
-    """Tarjan's algorithm, iteratively: the graph's strongly connected components."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    components: list[list[str]] = []
-    for start in nodes:
-        if start in index:
-            continue
-        work = [(start, iter(edges.get(start, [])))]
-        index[start] = low[start] = len(index)
-        stack.append(start)
-        on_stack.add(start)
-        while work:
-            node, children = work[-1]
-            for child in children:
-                if child not in index:
-                    index[child] = low[child] = len(index)
-                    stack.append(child)
-                    on_stack.add(child)
-                    work.append((child, iter(edges.get(child, []))))
-                    break
-                if child in on_stack:
-                    low[node] = min(low[node], index[child])
-            else:
-                work.pop()
-                if work:
-                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
-                if low[node] == index[node]:
-                    component = []
-                    while True:
-                        member = stack.pop()
-                        on_stack.discard(member)
-                        component.append(member)
-                        if member == node:
-                            break
-                    components.append(sorted(component))
-    return components
-
-
 def cycles(edges: dict[str, list[str]]) -> list[list[str]]:
-    """One cycle (first node repeated at the end) through each strongly connected
-    component that has one: a component of several nodes, or a node importing itself."""
+    """Cycles (first node repeated at the end), found by the standard library's
+    topological sorter: after each one found, one of its edges is set aside and the
+    graph sorted again, so every cycle is reported, not only the first."""
+    remaining = {node: set(targets) for node, targets in edges.items()}
     found = []
-    for component in strongly_connected(sorted(edges), edges):
-        members = set(component)
-        start = component[0]
-        if len(component) == 1 and start not in edges.get(start, []):
-            continue
-        # Breadth-first from start back to start, inside the component: a shortest cycle.
-        came_from: dict[str, str] = {}
-        frontier = [start]
-        while frontier and start not in came_from:
-            following = []
-            for node in frontier:
-                for child in edges.get(node, []):
-                    if child in members and child not in came_from:
-                        came_from[child] = node
-                        following.append(child)
-            frontier = following
-        path = [start]
-        node = came_from[start]
-        while node != start:
-            path.append(node)
-            node = came_from[node]
-        path.append(start)
-        found.append(path[::-1])
-    return found
+    while True:
+        try:
+            graphlib.TopologicalSorter(remaining).prepare()
+        except graphlib.CycleError as exc:
+            # The sorter names a cycle from the imported back to the importer.
+            cycle = list(reversed(exc.args[1]))
+            found.append(cycle)
+            remaining[cycle[0]].discard(cycle[1])
+        else:
+            return found
 
 
 def describe_cycle(path: list[str], graph: dict[str, list[Import]], package_level: bool) -> str:
