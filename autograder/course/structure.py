@@ -11,7 +11,7 @@ words the `Difference`s for its reader; what counts as a difference is decided h
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import Enum
 
@@ -75,27 +75,26 @@ class Difference:
         return self.expected.grade_id if self.expected is not None else ""
 
 
-def expected_from_source(source: NotebookNode) -> list[Expected]:
-    """The teacher's graded cells; tasks have no cell a student could break, so none."""
-    found = []
+def graded_source_cells(source: NotebookNode) -> Iterator[tuple[str, dict, NotebookNode]]:
+    """(grade id, nbgrader metadata, cell) for each graded cell of the teacher's copy; tasks
+    have no cell a student could break, so none."""
     for cell in source.cells:
         meta = nbgrader_meta(cell)
-        if not meta.get("grade_id") or meta.get("task"):
-            continue
-        kind = kind_of_meta(meta)
-        found.append(
-            Expected(
-                str(meta["grade_id"]),
-                coarse_role(kind),
-                cell.cell_type,
-                points(meta),
-                flags=role(meta),
-            )
+        if meta.get("grade_id") and not meta.get("task"):
+            yield str(meta["grade_id"]), meta, cell
+
+
+def expected_from_source(source: NotebookNode) -> list[Expected]:
+    return [
+        Expected(
+            gid, coarse_role(kind_of_meta(meta)), cell.cell_type, points(meta), flags=role(meta)
         )
-    return found
+        for gid, meta, cell in graded_source_cells(source)
+    ]
 
 
-def _ids(notebook: NotebookNode) -> list[str]:
+def grade_ids(notebook: NotebookNode) -> list[str]:
+    """Every grade id in the notebook, in order, duplicates kept."""
     ids = (nbgrader_meta(c).get("grade_id") for c in notebook.cells)
     return [str(gid) for gid in ids if gid]
 
@@ -150,7 +149,7 @@ def compare(expected: Iterable[Expected], submitted: NotebookNode) -> list[Diffe
             found.append(Difference(Change.EDITED, want))
     order = [want.grade_id for want in expected]
     known = set(order)
-    present_order = [gid for gid in dict.fromkeys(_ids(submitted)) if gid in known]
+    present_order = [gid for gid in dict.fromkeys(grade_ids(submitted)) if gid in known]
     if present_order != [gid for gid in order if gid in set(present_order)]:
         found.append(Difference(Change.REORDERED, None))
     return found

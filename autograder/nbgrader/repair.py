@@ -14,7 +14,6 @@ the whole notebook: nbgrader#1083.)
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from traitlets import Unicode
 
 from autograder.course import structure
 from autograder.course.notebooks import nbgrader_meta, read_notebook
-from autograder.course.structure import Change, Difference
+from autograder.course.structure import Change, Difference, grade_ids, graded_source_cells
 
 UNANSWERED_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 
@@ -35,22 +34,6 @@ class StructureProblem:
     grade_id: str
     kind: str  # a structure.Change value: "missing", "duplicated", "metadata-changed", ...
     message: str
-
-
-def _ids(notebook: NotebookNode) -> list[str]:
-    return [
-        str(nbgrader_meta(c)["grade_id"])
-        for c in notebook.cells
-        if nbgrader_meta(c).get("grade_id")
-    ]
-
-
-def _graded_source_cells(source: NotebookNode) -> Iterator[tuple[str, dict, NotebookNode]]:
-    """(grade id, nbgrader metadata, cell) for each cell of the teacher's copy that is graded."""
-    for cell in source.cells:
-        meta = nbgrader_meta(cell)
-        if meta.get("grade_id") and not meta.get("task"):
-            yield str(meta["grade_id"]), meta, cell
 
 
 def _message(diff: Difference) -> str:
@@ -89,7 +72,7 @@ def compare_structure(source: NotebookNode, submitted: NotebookNode) -> list[Str
 def restore_roles(source: NotebookNode, submitted: NotebookNode) -> NotebookNode:
     """Every graded cell gets the teacher's nbgrader metadata back: whether it is a test, an
     answer or read-only, and its points, are the teacher's to say."""
-    teacher = {gid: meta for gid, meta, _ in _graded_source_cells(source)}
+    teacher = {gid: meta for gid, meta, _ in graded_source_cells(source)}
     result = copy.deepcopy(submitted)
     for cell in result.cells:
         gid = nbgrader_meta(cell).get("grade_id")
@@ -115,7 +98,7 @@ def canonical_order(source: NotebookNode, submitted: NotebookNode) -> NotebookNo
     """Graded cells in the teacher's order; each student cell stays after the graded cell
     it followed, so moving a test cell (before an answer, or away from a check) changes
     nothing."""
-    rank = {gid: i for i, gid in enumerate(_ids(source))}
+    rank = {gid: i for i, gid in enumerate(grade_ids(source))}
     leading: list[NotebookNode] = []
     groups: list[tuple[int, list[NotebookNode]]] = []
     for cell in submitted.cells:
@@ -134,10 +117,10 @@ def canonical_order(source: NotebookNode, submitted: NotebookNode) -> NotebookNo
 
 def restore_missing(source: NotebookNode, submitted: NotebookNode) -> NotebookNode:
     """Insert each missing graded cell after the nearest earlier graded cell that is present."""
-    present = set(_ids(submitted))
+    present = set(grade_ids(submitted))
     result = copy.deepcopy(submitted)
     previous: str | None = None
-    for gid, meta, cell in _graded_source_cells(source):
+    for gid, meta, cell in graded_source_cells(source):
         if gid not in present:
             restored = copy.deepcopy(cell)
             if meta.get("solution") and restored.cell_type == "code":
