@@ -190,10 +190,10 @@ def _release_if_stale(ctx: Context, grading: GradingContext) -> None:
     `autograder release` would: grading checks it and never makes it itself."""
     from autograder.authoring.release import generate_release
     from autograder.course.sources import assignment_digest
-    from autograder.grading import store
+    from autograder.grading.coordinator import release_problem
 
     digest = assignment_digest(grading.assignment, grading.source_dir).hexdigest()
-    if store.release_digest(grading.db_url, grading.assignment.id) == digest:
+    if release_problem(grading, digest) is None:
         return
     ctx.write_nbgrader_config(grading.course, grading.db_url)
     course, assignment = grading.course, grading.assignment

@@ -32,24 +32,33 @@ from autograder.runtime.kernel_forkserver import assignment_imports
 THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
+def release_problem(ctx: GradingContext, source_digest: str) -> str | None:
+    """Why the release in release/ is not the one to grade against (None: it is): the
+    gradebook lacks the assignment, or the release was not made from this source."""
+    with db.gradebook(ctx.db_url, ctx.course.id) as gb:
+        try:
+            gb.find_assignment(ctx.assignment.id)
+        except MissingEntry:
+            return f"not in the gradebook {db.display(ctx.db_url)}"
+    released = store.release_digest(ctx.db_url, ctx.assignment.id)
+    if released is None:
+        return "the assignment was never released"
+    if released != source_digest:
+        return "the assignment changed since its release"
+    return None
+
+
 def check_release(ctx: GradingContext) -> hashlib._Hash:
     """The source digest, once sure the gradebook has the assignment and the release in
     release/ was made from the current source: grading against an older release would
     record tests and points the teacher has since changed."""
     digest = assignment_digest(ctx.assignment, ctx.source_dir)
-    fix = f"run `autograder release {ctx.course.id} {ctx.assignment.id}` first"
-    with db.gradebook(ctx.db_url, ctx.course.id) as gb:
-        try:
-            gb.find_assignment(ctx.assignment.id)
-        except MissingEntry:
-            raise AutograderError(
-                f"{ctx.course.id}/{ctx.assignment.id}: not in the gradebook "
-                f"{db.display(ctx.db_url)}: {fix}"
-            ) from None
-    released = store.release_digest(ctx.db_url, ctx.assignment.id)
-    if released != digest.hexdigest():
-        state = "was never released" if released is None else "changed since its release"
-        raise AutograderError(f"{ctx.course.id}/{ctx.assignment.id}: the assignment {state}: {fix}")
+    problem = release_problem(ctx, digest.hexdigest())
+    if problem is not None:
+        raise AutograderError(
+            f"{ctx.course.id}/{ctx.assignment.id}: {problem}: "
+            f"run `autograder release {ctx.course.id} {ctx.assignment.id}` first"
+        )
     return digest
 
 
