@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 from nbconvert.exporters.exporter import ResourcesDict
@@ -31,17 +32,27 @@ from autograder.nbgrader.settings import NBGRADER_LOCK, make_api, nbgrader_probl
 HIDDEN_PLACEHOLDER = "# Hidden tests ran here; their code is not shown."
 
 
-def hide_hidden_source(source: str) -> str:
-    lines, hidden = [], False
+def _marked(source: str) -> Iterator[tuple[str, str]]:
+    """Each line of a test cell's source with where it stands: "begin" or "end" (a hidden
+    tests marker), "hidden" (between them) or "shown"."""
+    hidden = False
     for line in source.splitlines():
         if line.strip().startswith(HIDDEN_MARKERS[0]):
             hidden = True
-            lines.append(HIDDEN_PLACEHOLDER)
+            yield line, "begin"
         elif line.strip().startswith(HIDDEN_MARKERS[1]):
             hidden = False
-        elif not hidden:
-            lines.append(line)
-    return "\n".join(lines)
+            yield line, "end"
+        else:
+            yield line, "hidden" if hidden else "shown"
+
+
+def hide_hidden_source(source: str) -> str:
+    return "\n".join(
+        HIDDEN_PLACEHOLDER if where == "begin" else line
+        for line, where in _marked(source)
+        if where in ("begin", "shown")
+    )
 
 
 WITHHELD = (
@@ -66,17 +77,10 @@ def hidden_lines(nb: NotebookNode) -> set[str]:
     canonical form."""
     found: set[str] = set()
     for cell in nb.cells:
-        if kind_of(cell) is not CellKind.TEST:
-            continue
-        inside = False
-        for line in cell.source.splitlines():
-            stripped = line.strip()
-            if stripped.startswith(HIDDEN_MARKERS[0]):
-                inside = True
-            elif stripped.startswith(HIDDEN_MARKERS[1]):
-                inside = False
-            elif inside and len(canonical(stripped)) >= MIN_HIDDEN_LINE:
-                found.add(canonical(stripped))
+        if kind_of(cell) is CellKind.TEST:
+            for line, where in _marked(cell.source):
+                if where == "hidden" and len(canonical(line)) >= MIN_HIDDEN_LINE:
+                    found.add(canonical(line))
     return found
 
 
