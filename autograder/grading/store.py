@@ -48,7 +48,7 @@ from sqlalchemy.engine import Engine, Row
 
 from autograder.course.cells import CellKind
 from autograder.course.errors import AutograderError
-from autograder.nbgrader import db
+from autograder.nbgrader import db, engines
 
 SCHEMA_VERSION = 2
 
@@ -164,9 +164,9 @@ class TestResult:
 
 def _opened(db_url: str) -> Engine:
     """The gradebook's engine, with our tables present and their version checked."""
-    engine = db.engine(db_url)
+    engine = engines.engine(db_url)
     if db_url not in _checked:
-        db.create_missing_tables(metadata, engine)
+        engines.create_missing_tables(metadata, engine)
         with engine.begin() as conn:
             found = conn.execute(select(schema_table.c.version)).scalars().all()
             if not found:

@@ -1,6 +1,5 @@
 """The gradebook: nbgrader's `Gradebook` opened the one way this toolkit opens it, and
-its URL shown without a password. The engines it and our own tables share are engines.py's
-(`engine` and `create_missing_tables`, kept here under their old names).
+its URL shown without a password. The engines it and our own tables share are engines.py's.
 """
 
 from __future__ import annotations
@@ -9,16 +8,8 @@ from nbgrader.api import Gradebook
 from sqlalchemy.engine import make_url
 
 from autograder.nbgrader import patches
-from autograder.nbgrader.engines import create_missing_tables, engine
 
-__all__ = [
-    "create_missing_tables",
-    "display",
-    "engine",
-    "gradebook",
-    "has_password",
-    "without_password",
-]
+__all__ = ["display", "gradebook", "has_password", "without_password"]
 
 
 def display(url: str) -> str:
