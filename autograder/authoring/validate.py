@@ -36,14 +36,14 @@ from autograder.authoring.lecture_lint import lint_lecture, lint_start_page, out
 from autograder.authoring.release import generate_release
 from autograder.course.cells import CellKind, GradedCell, graded_cells
 from autograder.course.config import Assignment, Course, NotebookSpec
-from autograder.course.errors import ConfigError
+from autograder.course.errors import AutograderError, ConfigError
 from autograder.course.notebooks import read_notebook
 from autograder.course.paths import Repo
 from autograder.grading.collect import Submission
 from autograder.grading.coordinator import THREAD_ENV, grade_all
 from autograder.grading.job import GradingContext
+from autograder.grading.scores import submission_breakdown
 from autograder.grading.store import StudentResult
-from autograder.nbgrader import db
 from autograder.runtime.sandbox import unavailable_reason
 
 
@@ -189,18 +189,17 @@ def _static_checks(
 def _cell_scores(
     db_url: str, course_id: str, assignment: Assignment, student: str
 ) -> dict[str, tuple[float, float, bool]]:
-    """grade id -> (score, max score, whether it waits for a person: needs_manual_grade)."""
-    scores = {}
-    with db.gradebook(db_url, course_id) as gb:
-        for spec in assignment.notebooks:
-            nb = gb.find_submission_notebook(spec.stem, assignment.id, student)
-            for grade in nb.grades:
-                scores[grade.name] = (
-                    float(grade.score),
-                    float(grade.max_score),
-                    bool(grade.needs_manual_grade),
-                )
-    return scores
+    """grade id -> (score, max score, whether it waits for a person: needs_manual_grade),
+    as grading/scores.py reads them; every notebook of the assignment must be there."""
+    split = submission_breakdown(db_url, course_id, assignment, student)
+    graded = {c.notebook for c in split.cells} if split is not None else set()
+    missing = sorted({spec.stem for spec in assignment.notebooks} - graded)
+    if split is None or missing:
+        raise AutograderError(
+            f"{course_id}/{assignment.id}: the gradebook has no graded "
+            f"{', '.join(missing) or 'submission'} of {student!r}"
+        )
+    return {c.grade_id: (c.score, c.max_score, c.waiting) for c in split.cells}
 
 
 def _counterexample_problems(
