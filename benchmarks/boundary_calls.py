@@ -4,7 +4,7 @@
 
 Starts a student process the way grading would reach a kernel: a fresh interpreter that
 cannot import this package, given the boundary's student side as source
-(boundary.student_program) and a socketpair, serving a namespace of small functions. Then
+(boundary.kernel_program) and a socketpair, serving a namespace of small functions. Then
 times, on the grading side, each kind of call through a Client and the same call on the
 same functions defined in this process:
 
@@ -37,7 +37,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from autograder.runtime.boundary import Client, student_program  # noqa: E402
+from autograder.runtime.boundary import Client, kernel_program  # noqa: E402
 
 PACKAGE = "_autograder_boundary_bench"
 STUDENT_CODE = """
@@ -66,7 +66,7 @@ class Counter:
 def student_process(sock: socket.socket) -> subprocess.Popen[bytes]:
     program = (
         "import sys\nsys.modules['autograder'] = None\n"
-        + student_program(PACKAGE)
+        + kernel_program(PACKAGE)
         + "import socket\n"
         + "namespace = {'__name__': '__main__'}\n"
         + f"exec(compile({STUDENT_CODE!r}, '<student>', 'exec'), namespace)\n"

@@ -32,14 +32,14 @@ import pytest
 
 from autograder.runtime.boundary import (
     BoundaryError,
-    Client,
+    Peer,
     HandleTable,
     Remote,
     StudentError,
     codec,
     decode,
     encode,
-    student_program,
+    kernel_program,
 )
 from autograder.runtime.boundary.channel import MAX_FRAME_BYTES, FrameReader, send_frame
 from autograder.runtime.boundary.handles import describe_exception, student_error
@@ -122,6 +122,46 @@ def test_containers_round_trip_nested() -> None:
         "keys keep their order": {"b": 1, "a": 2},
     }
     assert same(round_trip(value), value)
+
+
+def test_dicts_with_keys_of_plain_data_round_trip() -> None:
+    value = {1: "a", (True, "b"): [1.5], None: {2.5: b"x"}, "s": frozenset({(1, 2), "t"})}
+    back = round_trip(value)
+    assert back == value and [type(k) for k in back] == [type(k) for k in value]
+
+
+def test_sets_round_trip_as_sets() -> None:
+    assert round_trip({1, "a", (2, 3)}) == {1, "a", (2, 3)}
+    assert type(round_trip(frozenset({1}))) is frozenset
+
+
+def test_text_arrays_round_trip() -> None:
+    labels = np.array(["setosa", "virginica", "é☃"])
+    back = round_trip(labels)
+    assert isinstance(back, np.ndarray) and back.dtype == labels.dtype
+    assert back.tolist() == labels.tolist()
+
+
+def test_pandas_tables_round_trip_as_their_values() -> None:
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(
+        {"x": [1.0, np.nan, 3.0], "name": ["a", None, "c"], 7: [1, 2, 3]}, index=[10, 20, 30]
+    )
+    back = round_trip(frame)
+    assert type(back) is pd.DataFrame
+    assert list(back.columns) == ["x", "name", 7] and list(back.index) == [10, 20, 30]
+    assert back["x"].dtype == np.float64 and np.isnan(back["x"].iloc[1])
+    assert back["name"].tolist()[::2] == ["a", "c"] and pd.isna(back["name"].iloc[1])
+    series = round_trip(frame["x"].iloc[1:])
+    assert type(series) is pd.Series and series.name == "x" and list(series.index) == [20, 30]
+    ranged = round_trip(pd.DataFrame({"a": [1, 2]}))
+    assert type(ranged.index) is pd.RangeIndex
+
+
+def test_a_table_of_objects_that_are_not_data_is_not_plain_data() -> None:
+    pd = pytest.importorskip("pandas")
+    with pytest.raises(BoundaryError, match="not plain data"):
+        encode(pd.DataFrame({"f": [len, len]}))
 
 
 ALL_DTYPES = sorted(codec.DTYPES)
@@ -234,13 +274,13 @@ NOT_PLAIN = {
     "object array": np.array([1, "a"], dtype=object),
     "structured array": np.zeros(2, dtype=[("a", "<i4"), ("b", "<f8")]),
     "datetime array": np.array(["2024-01-01"], dtype="datetime64[D]"),
-    "string array": np.array(["abc"]),
+    "text array of over MAX_TEXT_ITEM_CHARS": np.array(["x" * 5000]),
     "void array": np.zeros(2, dtype="V4"),
     "long double array": np.zeros(2, dtype=np.longdouble),
     "datetime64 scalar": np.datetime64("2024-01-01"),
-    "non-str dict keys": {1: "a"},
-    "tuple dict keys": {("a",): 1},
-    "a set": {1, 2},
+    "a dict with a key of an int subclass": {EqualToEverything(1): "a"},
+    "a dict with a frozenset key": {frozenset({1}): "a"},
+    "a set of lists": {(1, 2), frozenset({3})},
     "a function": len,
     "a slice of floats": slice(0.5, 1.0),
 }
@@ -257,10 +297,11 @@ def test_what_is_not_plain_data_is_refused(value: object) -> None:
 @pytest.mark.parametrize("value", NOT_PLAIN.values(), ids=NOT_PLAIN.keys())
 def test_what_is_not_plain_data_becomes_a_handle_on_its_owners_side(value: object) -> None:
     table = HandleTable()
-    header, buffers = encode([1, value], handle_for=table.add)
+    header, buffers = encode([1, value], handle_for=lambda v: (*table.add(v), False))
     seen: list[tuple[int, str]] = []
 
-    def resolve(handle_id: int, name: str) -> object:
+    def resolve(handle_id: int, name: str, back: bool) -> object:
+        assert back is False
         seen.append((handle_id, name))
         return table.get(handle_id)
 
@@ -269,9 +310,9 @@ def test_what_is_not_plain_data_becomes_a_handle_on_its_owners_side(value: objec
     assert len(seen) == 1 and len(table) == 1
     with pytest.raises(BoundaryError, match="only plain data"):
         decode(header, buffers)  # no resolver: handles are refused
-    table.release([seen[0][0]])
+    table.release([(seen[0][0], 1)])
     with pytest.raises(BoundaryError, match="not held"):
-        decode(header, buffers, resolve=table.get)
+        decode(header, buffers, resolve=lambda i, name, back: table.get(i, name))
 
 
 def test_the_handle_type_name_is_read_without_asking_a_metaclass() -> None:
@@ -354,12 +395,14 @@ MALFORMED: dict[str, tuple[bytes, list[bytes]]] = {
     "an int of 5000 digits": (b"1" * 5000, []),
     "an int over MAX_INT_BITS": (b"1" + b"0" * 1300, []),
     "an object without a tag": (b'{"v":[]}', []),
-    "an unknown tag": (b'{"t":"set","v":[]}', []),
+    "an unknown tag": (b'{"t":"bag","v":[]}', []),
     "a tag that is not a str": (b'{"t":1,"v":[]}', []),
     "an extra field": (b'{"t":"tuple","v":[],"x":1}', []),
     "a missing field": (b'{"t":"dict","k":[]}', []),
     "a tuple without a list": (b'{"t":"tuple","v":{}}', []),
-    "a non-str dict key": (b'{"t":"dict","k":[1],"v":[1]}', []),
+    "a list as a dict key": (b'{"t":"dict","k":[[1]],"v":[1]}', []),
+    "a text item too long": (b'{"t":"array","b":0,"dtype":"<U5000","shape":[0]}', [b""]),
+    "a character that is not one": (b'{"t":"array","b":0,"dtype":"<U1","shape":[1]}', [b"\xff" * 4]),
     "a dict key twice": (b'{"t":"dict","k":["a","a"],"v":[1,2]}', []),
     "dict keys and values of two lengths": (b'{"t":"dict","k":["a"],"v":[]}', []),
     "a complex of ints": (b'{"t":"complex","v":[1,2]}', []),
@@ -373,7 +416,7 @@ MALFORMED: dict[str, tuple[bytes, list[bytes]]] = {
     "a buffer not used": (b"1", [b"x"]),
     "an object dtype": (b'{"t":"array","b":0,"dtype":"|O","shape":[1]}', [b"\0" * 8]),
     "a datetime dtype": (b'{"t":"array","b":0,"dtype":"<M8[s]","shape":[1]}', [b"\0" * 8]),
-    "a string dtype": (b'{"t":"array","b":0,"dtype":"<U2","shape":[1]}', [b"\0" * 8]),
+    "a string dtype of no size": (b'{"t":"array","b":0,"dtype":"<U0","shape":[1]}', [b""]),
     "a void dtype": (b'{"t":"array","b":0,"dtype":"|V8","shape":[1]}', [b"\0" * 8]),
     "a dtype that is not a str": (b'{"t":"array","b":0,"dtype":["<f8"],"shape":[3]}', [F8]),
     "a negative size": (b'{"t":"array","b":0,"dtype":"<f8","shape":[-3]}', [F8]),
@@ -390,9 +433,13 @@ MALFORMED: dict[str, tuple[bytes, list[bytes]]] = {
     "a buffer too short": (b'{"t":"array","b":0,"dtype":"<f8","shape":[4]}', [F8]),
     "a buffer too long": (b'{"t":"array","b":0,"dtype":"<f8","shape":[2]}', [F8]),
     "a truncated buffer": (b'{"t":"array","b":0,"dtype":"<f8","shape":[3]}', [F8[:-1]]),
-    "a handle id that is negative": (b'{"t":"handle","id":-1,"type":"x"}', []),
-    "a handle type name too long": (b'{"t":"handle","id":1,"type":"' + b"x" * 300 + b'"}', []),
-    "a handle without a resolver": (b'{"t":"handle","id":1,"type":"x"}', []),
+    "a handle id that is negative": (b'{"t":"handle","id":-1,"type":"x","back":false}', []),
+    "a handle type name too long": (
+        b'{"t":"handle","id":1,"type":"' + b"x" * 300 + b'","back":false}',
+        [],
+    ),
+    "a handle without a resolver": (b'{"t":"handle","id":1,"type":"x","back":false}', []),
+    "a handle that does not say whose": (b'{"t":"handle","id":1,"type":"x","back":1}', []),
 }
 
 
@@ -872,8 +919,37 @@ def identity(x):
     return x
 
 
+def squares(n):
+    return (i * i for i in range(n))
+
+
 def counts():
-    return {0: 5, 1: 7}
+    import collections
+    return collections.OrderedDict({0: 5, 1: 7})
+
+
+def ask_tests(op):
+    """A lookup or import sent to the tests' side, which must refuse it."""
+    package = next(
+        module for key, module in list(sys.modules.items())
+        if key.startswith("_autograder_boundary_test_") and hasattr(module, "channel")
+    )
+    peer = next(o for o in __import__("gc").get_objects() if type(o) is package.channel.Peer)
+    return peer._request({"op": op, "name": "os"}, "asking")
+
+
+def call_back(function, *args):
+    return function(*args)
+
+
+def probe(thing, name):
+    """Ask the tests' object for an attribute as a hostile student would: straight through
+    the connection, past the Remote's own refusal of underscore names."""
+    package = next(
+        module for key, module in list(sys.modules.items())
+        if key.startswith("_autograder_boundary_test_") and hasattr(module, "handles")
+    )
+    return package.handles.handle_of(thing)[2].remote_getattr(thing, name)
 
 
 class Accumulator:
@@ -1008,7 +1084,7 @@ class Boastful(NearestCentroid):
 
 
 class Student:
-    """A student process serving a namespace, and the grading side's Client to it."""
+    """A student process serving a namespace, and the trusted side's Peer to it."""
 
     def __init__(self, code: str, timeout: float = 30.0) -> None:
         grading, student = socket.socketpair()
@@ -1016,19 +1092,20 @@ class Student:
         program = (
             "import sys\n"
             "sys.modules['autograder'] = None  # the kernel cannot import our package\n"
-            + student_program(package)
+            + kernel_program(package)
             + "import socket\n"
             + "namespace = {'__name__': '__main__'}\n"
             + f"exec(compile({code!r}, '<student>', 'exec'), namespace)\n"
-            + f"sys.modules[{package!r}].channel.serve("
-            + f"socket.socket(fileno={student.fileno()}), namespace)\n"
+            + f"channel = sys.modules[{package!r}].channel\n"
+            + f"channel.Peer(socket.socket(fileno={student.fileno()}), namespace, "
+            + "channel.STUDENT_SERVES, None).serve()\n"
         )
         env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
         self.process = subprocess.Popen(
             [sys.executable, "-c", program], pass_fds=[student.fileno()], env=env
         )
         student.close()
-        self.client = Client(grading, timeout=timeout)
+        self.client = Peer(grading, timeout=timeout)
 
     def __getitem__(self, name: str) -> Any:
         return self.client.lookup(name)
@@ -1075,7 +1152,7 @@ def test_a_student_objects_methods_are_called_through_handles(student: Student) 
     assert accumulator.summary() == {"total": 6, "history": [2, 3]}
     assert student["same"](chained, accumulator) is True  # both handles name one object
     assert student["same"](student["identity"](accumulator), accumulator) is True
-    counts = student["counts"]()  # int keys: not plain data, so a handle
+    counts = student["counts"]()  # a dict subclass: not plain data, so a handle
     assert isinstance(counts, Remote)
     assert counts[1] == 7
     with pytest.raises(KeyError):
@@ -1173,13 +1250,71 @@ def test_student_exceptions_arrive_as_data(student: Student) -> None:
 def test_what_cannot_cross_is_refused_and_the_connection_goes_on(student: Student) -> None:
     with pytest.raises(BoundaryError, match="MAX_STRING_CHARS"):
         student["too_long"]()
-    with pytest.raises(BoundaryError, match="not plain data"):
-        student["scale"](object())
-    with pytest.raises(BoundaryError, match="not plain data"):
-        student["identity"](lambda: 1)
     other = Remote(Recorder(), 1, "x")
     with pytest.raises(BoundaryError, match="another connection"):
         student["identity"](other)
+    assert student["answer"]() == 42
+
+
+def test_what_the_tests_hand_over_crosses_as_a_handle_and_comes_back_as_itself(
+    student: Student,
+) -> None:
+    def teacher(x: int) -> int:
+        return x + 1
+
+    assert student["identity"](teacher) is teacher
+    assert student["call_back"](teacher, 41) == 42
+
+
+def test_an_object_sent_twice_is_one_remote_so_identity_holds(student: Student) -> None:
+    accumulator = student["Accumulator"]()
+    assert accumulator.add(1) is accumulator  # add returns self: one handle, one Remote
+    assert student["identity"](accumulator) is accumulator
+    assert accumulator is not student["Accumulator"]()
+
+
+def test_a_remote_that_is_dropped_releases_its_object_only_when_every_copy_is(
+    student: Student,
+) -> None:
+    accumulator = student["Accumulator"]()
+    again = student["identity"](accumulator)
+    assert again is accumulator
+    del again  # the same Remote: nothing to release yet
+    accumulator.add(5)
+    assert accumulator.total == 5
+
+
+def test_generators_and_views_the_student_returns_come_as_lists(student: Student) -> None:
+    assert student["call_back"](student["identity"], None) is None
+    assert student["squares"](4) == [0, 1, 4, 9]
+
+
+def test_the_student_calls_back_the_tests_and_calls_nest(student: Student) -> None:
+    calls: list[object] = []
+
+    def teacher(x: object) -> object:
+        calls.append(x)
+        return student["answer"]() if x == "again" else x
+
+    assert student["call_back"](teacher, "again") == 42
+    assert calls == ["again"]
+    assert student["call_back"](student["call_back"], teacher, 7) == 7
+
+
+def test_the_tests_answer_the_student_only_about_what_they_handed_over(student: Student) -> None:
+    def teacher() -> int:
+        return 1
+
+    # The refusal reaches the student's code as a BoundaryError, which its side then
+    # reports as a refusal too.
+    with pytest.raises(BoundaryError, match="public names only"):
+        student["probe"](teacher, "__globals__")
+    with pytest.raises(BoundaryError, match="public names only"):
+        student["probe"](teacher, "_private")
+    with pytest.raises(BoundaryError, match="does not answer"):
+        student["ask_tests"]("lookup")
+    with pytest.raises(BoundaryError, match="does not answer"):
+        student["ask_tests"]("import")
     assert student["answer"]() == 42
 
 

@@ -41,5 +41,3 @@ def run() -> None:
         main()
     finally:
         gc.freeze()
-
-

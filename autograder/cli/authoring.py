@@ -51,8 +51,6 @@ def release(ctx: Context, course_id: str, assignment_id: str, db: str | None) ->
     out.print(literal(f"released {course.id}/{assignment.id} -> {ctx.repo.rel(path)}"))
 
 
-
-
 @click.command()
 @click.argument("course_id", required=False)
 @click.option("--lectures/--no-lectures", default=True, help="Execute the lectures.")

@@ -77,8 +77,6 @@ def export(
         out.print(literal(f"wrote {ctx.repo.rel(path)}"))
 
 
-
-
 @click.command()
 @click.argument("course_id")
 @click.argument("assignment_id")

@@ -248,7 +248,9 @@ def grade_in_worker(job: Job) -> store.StudentResult:
             messages.append("no notebook of this assignment was handed in")
         return record_ungradable(ctx, job.student, messages, job.digest)
     api = make_api(ctx.course, ctx.course_root, ctx.db_url, ctx.assignment)
-    run = context.Run(ctx.assignment.limits, job.preload, job.sandboxed)
+    run = context.Run(
+        ctx.assignment.limits, job.preload, job.sandboxed, teacher_files=ctx.source_dir
+    )
     with NBGRADER_LOCK, context.running(run):
         outcome = api.autograde(ctx.assignment.id, job.student, force=True, create=True)
     findings = run.findings

@@ -33,5 +33,3 @@ class CheckedSchemas:
         error = jsonschema.exceptions.best_match(validator.iter_errors(instance))
         if error is not None:
             raise error
-
-

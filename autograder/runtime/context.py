@@ -19,6 +19,7 @@ import contextlib
 import contextvars
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from autograder.course.config import Limits
 
@@ -30,6 +31,9 @@ class Run:
     limits: Limits = field(default_factory=Limits)
     preload: tuple[str, ...] = ()
     sandboxed: bool = False
+    teacher_files: Path | None = None
+    """The teacher's assignment folder: the files the trusted kernel that runs the tests
+    works beside (never the submission's, which the student chose)."""
     findings: list[str] = field(default_factory=list)
 
     def report(self, finding: str) -> None:

@@ -18,11 +18,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.utils import run_sync
 from jupyter_core.utils import ensure_async
 from nbclient.exceptions import DeadKernelError
@@ -30,10 +33,12 @@ from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Integer
 
-from autograder.course.cells import is_test
+from autograder.course.cells import CellKind
 from autograder.course.notebooks import nbgrader_meta
 from autograder.runtime import context
 from autograder.runtime.guard import Guard, summarise
+from autograder.runtime.sandbox import KERNEL_ARGS, empty_folder
+from autograder.runtime.trusted import Split, TeacherCells, cell_kind
 from autograder.runtime.worker_kernels import (
     copy_back,
     fill_scratch,
@@ -47,6 +52,9 @@ BUDGET_ENAME = "NotebookTimeout"
 # zmq polls in whole milliseconds and may return a little early: a cell timeout this
 # close to the wall is the wall.
 WALL_SLACK = 0.05
+SERVE_GRACE = 5.0
+"""Seconds the student's kernel has to stop serving once a test has ended, before it is
+interrupted, and again before it is stopped."""
 
 
 class NotebookBudgetExceeded(TimeoutError):
@@ -173,9 +181,10 @@ class BudgetedExecute(Execute):
         self._walled = True
         if self._wall is not None:
             self._wall.set()
-        if self.km is not None:
-            with contextlib.suppress(Exception):  # already dead is fine
-                await ensure_async(self.km.shutdown_kernel(now=True))
+        for km in (self.km, getattr(self, "_student_km", None), getattr(self, "_tkm", None)):
+            if km is not None:
+                with contextlib.suppress(Exception):  # already dead is fine
+                    await ensure_async(km.shutdown_kernel(now=True))
 
 
 class SandboxedExecute(BudgetedExecute):
@@ -189,6 +198,16 @@ class SandboxedExecute(BudgetedExecute):
     """The test cell whose check rides on the request of the cell running now."""
     _output_bytes: int = 0
     _output_limit: int = 0
+    _teacher: TeacherCells | None = None
+    _split: Split
+    _student_ready: bool = False
+    _tkm: Any = None
+    """The trusted kernel's manager (runtime/trusted.py), for this notebook."""
+    _tkc: Any = None
+    _student_km: Any = None
+    """The student's kernel's manager and client while a test runs (self.km, self.kc are
+    then the trusted kernel's, for nbclient)."""
+    _student_kc: Any = None
 
     async def _silent(self, code: str, expressions: dict[str, str] | None = None) -> dict:
         msg_id = self.kc.execute(
@@ -201,15 +220,28 @@ class SandboxedExecute(BudgetedExecute):
     ) -> NotebookNode:
         if not self._runs(cell):
             return await super().async_execute_cell(cell, cell_index, *args, **kwargs)
+        kind = cell_kind(self._teacher, cell)
         try:
             if not self._guard.installed:
                 await self._silent(self._guard.install_code)
                 self._guard.installed = True
-            if is_test(cell) and self._checked_for != cell_index:
+            if kind is CellKind.TEST and self._checked_for != cell_index:
                 reply = await self._silent("pass", {"guard": self._guard.call_code})
                 self._guard.record(reply or {})
         except (DeadKernelError, TimeoutError, RuntimeError):
             pass  # the cell itself will report the dead or stuck kernel
+        if kind is CellKind.TEST:
+            return await self._execute_test(cell, cell_index, *args, **kwargs)
+        cell = await self._execute_student(cell, cell_index, *args, **kwargs)
+        if kind is CellKind.READ_ONLY and not self._budget_spent():
+            with contextlib.suppress(DeadKernelError, TimeoutError, RuntimeError):
+                await self._silent_in(self._tkc, self._split.offer(cell.source))
+        return cell
+
+    async def _execute_student(
+        self, cell: NotebookNode, cell_index: int, *args: Any, **kwargs: Any
+    ) -> NotebookNode:
+        """A cell in the student's kernel (the guard's check for the next test rides on it)."""
         # If the next cell to run is a test, this cell's request also asks for the guard's
         # check, which the kernel evaluates once this cell's code is done: no request of
         # its own. The kernel evaluates it only after an "ok"; otherwise the check above runs.
@@ -217,7 +249,9 @@ class SandboxedExecute(BudgetedExecute):
             (k for k in range(cell_index + 1, len(self.nb.cells)) if self._runs(self.nb.cells[k])),
             None,
         )
-        if following is None or not is_test(self.nb.cells[following]):
+        if following is None or cell_kind(self._teacher, self.nb.cells[following]) is not (
+            CellKind.TEST
+        ):
             return await super().async_execute_cell(cell, cell_index, *args, **kwargs)
         self._check_next = following
         self.kc.execute = functools.partial(  # type: ignore[method-assign]
@@ -228,6 +262,71 @@ class SandboxedExecute(BudgetedExecute):
         finally:
             del self.kc.execute
             self._check_next = None
+
+    async def _execute_test(
+        self, cell: NotebookNode, cell_index: int, *args: Any, **kwargs: Any
+    ) -> NotebookNode:
+        """A test cell runs in the trusted kernel while the student's kernel serves it."""
+        serving = None
+        me: Any = self  # nbclient's km and kc are untyped
+        with contextlib.suppress(DeadKernelError, TimeoutError, RuntimeError):
+            if not self._student_ready:
+                await self._silent(self._split.student_setup())
+                self._student_ready = True
+            serving = me.kc.execute(self._split.serve(), silent=True, store_history=False)
+        self._student_km, self._student_kc = me.km, me.kc
+        me.km, me.kc = self._tkm, self._tkc
+        try:
+            return await super().async_execute_cell(cell, cell_index, *args, **kwargs)
+        except DeadKernelError:
+            self._report(
+                "the kernel that runs the tests stopped (its memory or time limit, or a "
+                "crash): the tests from this one on did not run"
+            )
+            raise
+        finally:
+            me.km, me.kc = self._student_km, self._student_kc
+            self._student_km = self._student_kc = None
+            if serving is not None:
+                await self._end_serving(serving)
+
+    async def _end_serving(self, msg_id: str) -> None:
+        """Wait for the student's kernel to stop serving the test that just ended. The
+        trusted kernel has paused it; a student's function still running (the test gave up
+        on it) is interrupted, and a kernel that will not stop even then is stopped: its
+        later cells cannot run, and its later tests fail."""
+        for attempt in ("wait", "interrupt", "stop"):
+            if attempt == "interrupt":
+                with contextlib.suppress(Exception):
+                    await ensure_async(self.km.interrupt_kernel())
+            if attempt == "stop":
+                self._report(
+                    "the student's code did not return after a test ended, even when "
+                    "interrupted: its kernel was stopped, and the cells after it did not run"
+                )
+                with contextlib.suppress(Exception):
+                    await ensure_async(self.km.shutdown_kernel(now=True))
+                return
+            if await self._reply_in(self.kc, msg_id, SERVE_GRACE) is not None:
+                return
+
+    async def _reply_in(self, kc: Any, msg_id: str, seconds: float) -> dict | None:
+        """The shell reply to msg_id within `seconds` (and the notebook's budget), or None."""
+        end = time.monotonic() + seconds
+        if self._deadline is not None:
+            end = min(end, self._deadline)
+        while (remaining := end - time.monotonic()) > 0:
+            try:
+                msg = await kc.shell_channel.get_msg(timeout=remaining)
+            except Exception:  # queue.Empty on a timeout, or a channel that closed
+                return None
+            if msg.get("parent_header", {}).get("msg_id") == msg_id:
+                return msg
+        return None
+
+    async def _silent_in(self, kc: Any, code: str, seconds: float | None = None) -> dict | None:
+        msg_id = kc.execute(code, silent=True, store_history=False)
+        return await self._reply_in(kc, msg_id, self.timeout if seconds is None else seconds)
 
     def _runs(self, cell: NotebookNode) -> bool:
         """Whether nbclient sends this cell to the kernel."""
@@ -251,13 +350,29 @@ class SandboxedExecute(BudgetedExecute):
         run = context.current() or context.Run()
         self._report = run.report if context.current() else self.log.warning
         self._output_limit = run.limits.max_output_kb * 1024
+        self._teacher = TeacherCells.from_gradebook(resources or {})
+        self._student_ready = False
+        self._student_km = self._student_kc = None
         st = state(run.limits, run.preload) if run.sandboxed else None
+        trusted = st.trusted if st is not None else None
         km = None
+        self._tkm = None
+        self._tkc = None
+        scratch = None
         try:
-            if st is not None:
+            if st is not None and trusted is not None:
                 km = take_kernel(st)
                 fill_scratch(st, folder)
                 kwargs["km"] = km
+                self._tkm = take_kernel(trusted)
+                if run.teacher_files is not None:
+                    fill_scratch(trusted, run.teacher_files)
+                self._split = Split.new(st.sandbox.boundary)
+            else:
+                scratch = Path(tempfile.mkdtemp(prefix="autograder-tests-"))
+                self._split = Split.new(scratch)
+                self._tkm = run_sync(self._start_local)(run.teacher_files or folder)
+            run_sync(self._connect_trusted)()
             try:
                 super().preprocess(nb, resources, **kwargs)
             except DeadKernelError:
@@ -266,6 +381,14 @@ class SandboxedExecute(BudgetedExecute):
                     "the cells after that did not run"
                 )
         finally:
+            if self._tkc is not None:
+                with contextlib.suppress(Exception):
+                    self._tkc.stop_channels()
+            if self._tkm is not None:
+                with contextlib.suppress(Exception):
+                    run_sync(self._tkm.shutdown_kernel)(now=True)
+            if scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)
             if st is not None:
                 if km is not None:
                     with contextlib.suppress(Exception):
@@ -275,10 +398,39 @@ class SandboxedExecute(BudgetedExecute):
                 st.sandbox.kill_processes()
                 copy_back(st, folder)
                 prestart(st)
+            if trusted is not None:
+                if self._tkm is not None:
+                    for line in kernel_report(trusted, self._tkm):
+                        self._report(f"the tests' kernel: {line}")
+                trusted.sandbox.kill_processes()
+                empty_folder(trusted.sandbox.scratch)
+                prestart(trusted)
+            self._tkm = self._tkc = None
         for finding in summarise(self._guard.findings):
             self._report(finding)
         enforce_verdicts(nb, self._replies)
         return nb, resources
+
+    async def _start_local(self, cwd: Path) -> AsyncKernelManager:
+        """The trusted kernel of an unsandboxed run: a kernel of the grader's own Python."""
+        km = AsyncKernelManager(kernel_name=self.kernel_name or "python3")
+        await km.start_kernel(cwd=str(cwd), extra_arguments=list(KERNEL_ARGS))
+        return km
+
+    async def _connect_trusted(self) -> None:
+        """Connect to the trusted kernel and set it up (the boundary, trusted_kernel)."""
+        assert self._tkm is not None
+        kc = self._tkm.client()
+        kc.start_channels()
+        self._tkc = kc
+        await kc.wait_for_ready(timeout=self.startup_timeout)
+        reply = await self._silent_in(kc, self._split.trusted_setup(self.timeout or 60), 60)
+        content = (reply or {}).get("content", {})
+        if content.get("status") != "ok":
+            raise RuntimeError(
+                "the kernel that runs the tests could not be set up: "
+                f"{content.get('ename', 'no reply')}: {content.get('evalue', '')}"
+            )
 
     def on_cell_executed(self, **kwargs: Any) -> None:
         super().on_cell_executed(**kwargs)

@@ -92,6 +92,9 @@ FOLDERS: dict[str, tuple[bool, int, str | None]] = {
     "home": (False, 0o1777, INSIDE_HOME),
     "shm": (False, 0o1777, "/dev/shm"),
     "server": (False, 0o700, None),
+    # The trusted kernel's socket for the student's kernel (runtime/trusted_kernel.py): any
+    # uid may make a file here (the trusted one does), none can list it or remove another's.
+    "boundary": (False, 0o1733, None),
 }
 # Where each kernel gets fresh or private folders: no Python installation may hold one.
 PRIVATE_PATHS = ("/proc", "/dev", "/tmp", INSIDE_HOME, INSIDE_WORK, "/dev/shm", str(RUN_ROOT))
@@ -277,6 +280,9 @@ class Sandbox:
     runtime: Path
     """Outside folder for the connection file and IPC sockets (bound at the same path)."""
     limits: Limits
+    peer: Path | None = None
+    """Outside path of another sandbox's boundary folder, bound (writable) at the same
+    path: the trusted kernel's sandbox gets the student's, to listen there."""
 
     def __post_init__(self) -> None:
         if (self.scratch.name, self.runtime.name) != ("work", "run") or (
@@ -291,6 +297,11 @@ class Sandbox:
     def root(self) -> Path:
         """The sandbox's own folder, holding its tmpfs."""
         return self.runtime.parent
+
+    @property
+    def boundary(self) -> Path:
+        """Outside folder of the trusted kernel's socket (bound at the same path)."""
+        return self.root / "boundary"
 
     @property
     def server_dir(self) -> Path:
@@ -409,6 +420,8 @@ class Sandbox:
         check_layout(readonly, ["/proc", "/dev", *(dest for _, dest in writable)])
         entries = [("/proc", ["--proc", "/proc"]), ("/dev", ["--dev", "/dev"])]
         entries += [(dest, ["--bind", host, dest]) for host, dest in writable]
+        if self.peer is not None:
+            entries.append((str(self.peer), ["--bind", str(self.peer), str(self.peer)]))
         entries += [(path, ["--ro-bind", path, path]) for path in readonly]
         for name in ("/lib", "/lib64", "/bin", "/sbin"):
             if any(name == p or _under(name, p) for p in readonly):

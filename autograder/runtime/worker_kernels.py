@@ -36,6 +36,7 @@ UID_BASE = 61000
 UID_COUNT = 2000
 COPY_BACK_LIMIT = 20 * 1024 * 1024  # bytes of files a notebook may leave beside itself
 
+
 @dataclass
 class WorkerState:
     uid: int
@@ -46,15 +47,23 @@ class WorkerState:
     warm: SandboxedKernelManager | None = None
     server: ForkServer | None = None
     kernels_started: int = 0
+    peer: Path | None = None
+    """For the trusted kernels' state: the student's sandbox's boundary folder."""
+    trusted: WorkerState | None = None
+    """For the student's kernels' state: the state of the kernels that run the tests
+    (runtime/trusted_kernel.py), in a sandbox of their own, with a uid of their own."""
 
     @property
     def sandbox(self) -> Sandbox:
-        return Sandbox(self.uid, self.root / "work", self.root / "run", self.limits)
+        return Sandbox(self.uid, self.root / "work", self.root / "run", self.limits, self.peer)
 
 
 _state: WorkerState | None = None
-_claim: tuple[int, int] | None = None
-"""This process's sandbox uid and the lock that holds it, kept for its whole life."""
+_claims: list[tuple[int, int]] = []
+"""This process's sandbox uids (the student's kernels', the trusted kernels') and the
+locks that hold them, kept for its whole life."""
+
+
 def uids_in_use() -> set[int]:
     """Every uid a live process has (real, effective, saved or filesystem)."""
     used: set[int] = set()
@@ -121,36 +130,53 @@ def state(limits: Limits, preload: tuple[str, ...] = ()) -> WorkerState:
 
     The new state is built completely before it becomes the worker's: if preparing the
     sandbox fails, the next job tries again instead of finding it half made."""
-    global _state, _claim
+    global _state
     if _state is not None and (_state.limits, _state.preload) == (limits, preload):
         return _state
     if _state is not None:
         _retire(_state)
         _state = None
-    if _claim is None:
-        _claim = claim_uid()
+    if not _claims:
         multiprocessing.util.Finalize(None, _release, exitpriority=10)
-    uid, fd = _claim
+    while len(_claims) < 2:
+        _claims.append(claim_uid())
+    (uid, fd), (trusted_uid, trusted_fd) = _claims
     made = WorkerState(uid, fd, private_root() / f"sandbox-{uid}", limits, preload)
     made.sandbox.prepare()
+    trusted = WorkerState(
+        trusted_uid,
+        trusted_fd,
+        private_root() / f"sandbox-{trusted_uid}",
+        limits,
+        preload,
+        peer=made.sandbox.boundary,
+    )
+    trusted.sandbox.prepare()
     made.server = ForkServer(made.sandbox, preload)
+    trusted.server = ForkServer(trusted.sandbox, preload)
+    made.trusted = trusted
     _state = made
     return made
 
 
 def _retire(st: WorkerState) -> None:
-    """Stop the state's next kernel and its fork server."""
-    _discard_warm(st)
-    if st.server is not None:
-        st.server.stop()
+    """Stop the state's next kernels and fork servers."""
+    for each in (st, st.trusted):
+        if each is None:
+            continue
+        _discard_warm(each)
+        if each.server is not None:
+            each.server.stop()
 
 
 def _release() -> None:
-    """At the worker's exit: stop its fork server and unmount its sandbox's tmpfs."""
+    """At the worker's exit: stop its fork servers and unmount its sandboxes' tmpfs."""
     if _state is not None:
         _retire(_state)
-        with contextlib.suppress(Exception):
-            _state.sandbox.release()
+        for each in (_state.trusted, _state):
+            if each is not None:
+                with contextlib.suppress(Exception):
+                    each.sandbox.release()
 
 
 def _discard_warm(st: WorkerState) -> None:
@@ -203,8 +229,9 @@ def warm_up(env: dict[str, str], limits: Limits | None, preload: tuple[str, ...]
         return
     with contextlib.suppress(Exception):
         st = state(limits, preload)
-        if st.warm is None:
-            prestart(st)
+        for each in (st, st.trusted):
+            if each is not None and each.warm is None:
+                prestart(each)
 
 
 def take_kernel(st: WorkerState) -> SandboxedKernelManager:
@@ -300,5 +327,3 @@ def copy_back(st: WorkerState, target: Path) -> list[str]:
         shutil.copyfile(path, target / rel, follow_symlinks=False)
     empty_folder(scratch)
     return skipped
-
-

@@ -1,6 +1,5 @@
 """From a backend's futures to (job, result or exception) pairs, whichever executor ran them."""
 
-
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator

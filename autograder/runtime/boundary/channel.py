@@ -7,7 +7,10 @@ student's kernel) answers each in turn. A request is one of:
     getattr  an attribute of a handle                      -> its value
     call     a handle, with args and kwargs                -> the return value
     getitem  a handle's item                               -> its value
+    import   a module of the student's side, by name         -> a handle to it
     release  nothing (ids to forget ride along every request, see below)
+    pause    the loop returns after answering; the connection and the handles stay, for
+             the next serve() (the grading side's next test)
     shutdown the loop ends after answering
 
 and each value comes back as plain data, or as a handle (a Remote here) when it is not.
@@ -30,23 +33,26 @@ owner of the student's process should interrupt it (SIGINT: KeyboardInterrupt in
 student's code, which serve answers like any exception) or end it.
 
 Handles are released without a message of their own: a Remote that is garbage-collected
-queues its id (Client.forget, safe from `__del__` at any moment), and the next request
+queues its id (Peer.forget, safe from `__del__` at any moment), and the next request
 carries the queued ids to the student's side, which drops them from its table first.
 
 The student's side, serve(), and what it uses (FrameReader, send_frame, codec,
 handles.HandleTable, handles.describe_exception) need the standard library and numpy
 only: this file, handles.py and codec.py are sent as source into the student's kernel
-(boundary.student_program), where they import each other relatively (`from . import
+(boundary.kernel_program), where they import each other relatively (`from . import
 codec`) inside a package of a random name.
 """
 
 from __future__ import annotations
 
 import collections
+import importlib
 import socket
 import struct
 import threading
 import time
+import types
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -68,7 +74,7 @@ _JOIN_BELOW = 1 << 20
 """Frames smaller than this are sent as one bytes object (one system call): most are."""
 _READ_AHEAD = 1 << 16
 """Bytes asked of one recv while a frame is small or its length not yet known."""
-OPS = frozenset({"lookup", "getattr", "call", "getitem", "release", "shutdown"})
+OPS = frozenset({"lookup", "import", "getattr", "call", "getitem", "release", "pause", "shutdown"})
 
 Frame = tuple[memoryview, list[memoryview]]
 
@@ -191,138 +197,213 @@ class FrameReader:
         return self._sock.recv_into(view)
 
 
-# --- The student's side --------------------------------------------------------------------
+# --- Both sides ----------------------------------------------------------------------------
 
 
-def serve(sock: socket.socket, namespace: Mapping[str, object]) -> None:
-    """Answer the grading side's requests until it sends shutdown or closes the connection.
-    Runs in the student's kernel, with the notebook's namespace."""
-    table = HandleTable()
-    reader = FrameReader(sock)
-    while True:
-        try:
-            frame = reader.read(None)
-        except KeyboardInterrupt:
-            continue  # an interrupt meant for a call that had already ended
-        except (BoundaryError, OSError):
-            return  # the stream is not readable any more: nothing to answer
-        if frame is None:
-            return
-        reply, stop = _answer(frame, table, namespace)
-        try:
-            _send_reply(sock, reply, table)
-        except OSError:
-            return
-        if stop:
-            return
+STUDENT_SERVES = frozenset(OPS)
+"""The student's kernel answers every request: it is the trusted kernel that asks."""
+TRUSTED_SERVES = frozenset({"getattr", "call", "getitem", "release"})
+"""The trusted kernel answers only requests about objects the teacher's code handed the
+student's (a callback, an environment of the teacher's): never a lookup of its names, an
+import, or a pause. Nor a name starting with an underscore (see Peer._dispatch)."""
 
 
-def _answer(
-    frame: Frame, table: HandleTable, namespace: Mapping[str, object]
-) -> tuple[dict[str, object], bool]:
-    seq = -1
-    try:
-        request = codec.decode(frame[0], frame[1], resolve=table.get)
-        if type(request) is not dict or type(request.get("seq")) is not int:
-            raise BoundaryError("a request without a sequence number")
-        seq = request["seq"]
-        op, release = request.get("op"), request.get("release")
-        if type(op) is not str or op not in OPS:
-            raise BoundaryError(f"an unknown request {str(op)[:40]!r}")
-        if type(release) is not list or any(type(i) is not int for i in release):
-            raise BoundaryError("a request without a list of handle ids to release")
-    except BoundaryError as error:
-        return {"seq": seq, "refused": str(error)}, False
-    table.release(release)
-    try:
-        value = _dispatch(op, request, namespace)
-    except BoundaryError as error:
-        return {"seq": seq, "refused": str(error)}, False
-    except _Undefined as error:
-        return {"seq": seq, "error": describe_exception(NameError(str(error)), None)}, False
-    except BaseException as error:  # the student's code's, whatever it is (even SystemExit)
-        tb = error.__traceback__
-        while tb is not None and tb.tb_frame.f_code in _OWN_CODE:
-            tb = tb.tb_next
-        return {"seq": seq, "error": describe_exception(error, tb)}, False
-    return {"seq": seq, "ok": value}, op == "shutdown"
+_LAZY = frozenset(
+    {
+        types.GeneratorType,
+        map,
+        filter,
+        zip,
+        enumerate,
+        reversed,
+        range,
+        type({}.keys()),
+        type({}.values()),
+        type({}.items()),
+    }
+)
+"""Iterables a call may return that an answer gives as the list of their items (a
+generator of neighbours, a dict's keys): a handle to one could only be iterated by asking
+for each item."""
 
 
 class _Undefined(Exception):
     """A lookup of a name the namespace does not have (no traceback of ours to send)."""
 
 
-def _field(request: dict[str, Any], name: str, kind: type) -> Any:
-    value = request.get(name)
-    if type(value) is not kind:
-        raise BoundaryError(f"a {request['op']} request without a {kind.__name__} {name!r}")
-    return value
+class Peer:
+    """One end of the connection between the two kernels. Each end sends requests and
+    answers the other's: while it waits for the answer to its own request, it answers the
+    requests that come first (the student's code calling back a function the test handed
+    it, which may call the student's code again: calls nest like a call stack).
 
+    `namespace`: the names a lookup may read (the student's end); `serves`: the requests
+    this end answers; `timeout`: seconds each of this end's own requests may take (None:
+    no deadline, the student's end, whose requests the trusted end answers at once).
+    Objects that are not plain data cross as handles, kept in this end's table."""
 
-def _dispatch(op: str, request: dict[str, Any], namespace: Mapping[str, object]) -> object:
-    if op == "lookup":
-        name = _field(request, "name", str)
-        try:
-            return namespace[name]
-        except KeyError:
-            raise _Undefined(f"name {name!r} is not defined in the student's code") from None
-    if op == "getattr":
-        return getattr(request.get("target"), _field(request, "name", str))
-    if op == "call":
-        target: Any = request.get("target")
-        return target(*_field(request, "args", list), **_field(request, "kwargs", dict))
-    if op == "getitem":
-        if "key" not in request:
-            raise BoundaryError("a getitem request without a key")
-        container: Any = request.get("target")
-        return container[request["key"]]
-    return None  # release (done before), shutdown (the loop ends)
-
-
-_OWN_CODE = frozenset({_answer.__code__, _dispatch.__code__})
-"""Frames of serve's own, left out of the student's tracebacks."""
-
-
-def _send_reply(sock: socket.socket, reply: dict[str, object], table: HandleTable) -> None:
-    added: list[int] = []
-
-    def handle_for(value: object) -> tuple[int, str]:
-        handle = table.add(value)
-        added.append(handle[0])
-        return handle
-
-    try:
-        header, buffers = codec.encode(reply, handle_for=handle_for)
-        sock.settimeout(None)
-        send_frame(sock, header, buffers)
-    except BoundaryError as error:
-        table.release(added)
-        refusal = {"seq": reply["seq"], "refused": f"the answer cannot cross: {error}"}
-        send_frame(sock, *codec.encode(refusal))
-
-
-# --- The grading side ----------------------------------------------------------------------
-
-
-class Client:
-    """The grading side's end: requests to the student's side, answered with plain data or
-    Remotes. One call at a time (a lock), from any thread."""
-
-    def __init__(self, sock: socket.socket, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self,
+        sock: socket.socket,
+        namespace: Mapping[str, object] | None = None,
+        serves: frozenset[str] = TRUSTED_SERVES,
+        timeout: float | None = DEFAULT_TIMEOUT,
+    ) -> None:
         self.timeout = timeout
+        self.namespace: Mapping[str, object] = {} if namespace is None else namespace
+        self.serves = serves
         self._sock = sock
         self._reader = FrameReader(sock)
-        self._lock = threading.Lock()
+        self._table = HandleTable()
+        self._lock = threading.RLock()
         self._seq = 0
-        self._forgotten: collections.deque[int] = collections.deque()
+        self._forgotten: collections.deque[tuple[int, int]] = collections.deque()
+        self._remotes: weakref.WeakValueDictionary[int, Remote] = weakref.WeakValueDictionary()
+        """One Remote per id of the other side's, while it lives: `a is b` holds here when
+        it holds there."""
+        self._received: dict[int, int] = {}
+        """How often each id was received, for its release (HandleTable.release)."""
         self._broken: str | None = None
+        self._stop: str | None = None
+        self._pending: set[int] = set()
+        """This end's requests still waiting for their answers (nested calls)."""
+        self._answers: dict[int, dict[str, Any]] = {}
+        """Answers read while a request further in waited for its own."""
 
-    # The requests.
+    # Serving.
+
+    def serve(self) -> bool:
+        """Answer the other end's requests until it pauses (True: serve again later, with
+        the same handles) or shuts down or closes the connection (False)."""
+        with self._lock:
+            self._stop = None
+            while self._stop is None:
+                try:
+                    frame = self._reader.read(None)
+                except KeyboardInterrupt:
+                    continue  # an interrupt meant for a call that had already ended
+                except (BoundaryError, OSError):
+                    return False  # the stream is not readable any more: nothing to answer
+                if frame is None:
+                    return False
+                if not self._handle(frame):
+                    continue  # an answer to a request abandoned at its deadline
+            return self._stop == "pause"
+
+    def _handle(self, frame: Frame) -> bool:
+        """Answer the frame if it is a request (True); False for an answer to one of ours."""
+        try:
+            message = codec.decode(frame[0], frame[1], resolve=self._resolve)
+        except BoundaryError as error:
+            if self.serves is not STUDENT_SERVES:
+                self._broken = f"the other side sent a malformed message: {error}"
+                raise
+            self._send({"seq": -1, "refused": str(error)})  # to the trusted end's request
+            return True
+        if type(message) is not dict or "op" not in message:
+            got = message.get("seq") if type(message) is dict else None
+            if got in self._pending or (got == -1 and self._pending):
+                self._answers[max(self._pending) if got == -1 else got] = message  # type: ignore[index,assignment]
+            elif type(got) is not int or got > self._seq:
+                self._broken = "an answer to a request never made"
+                raise BoundaryError(self._broken)
+            return False  # else an answer to a request abandoned at its deadline: dropped
+        self._send(self._answer(message))
+        return True
+
+    def _answer(self, request: dict[str, Any]) -> dict[str, object]:
+        seq = request.get("seq")
+        if type(seq) is not int:
+            return {"seq": -1, "refused": "a request without a sequence number"}
+        op, release = request.get("op"), request.get("release")
+        if type(op) is not str or op not in OPS:
+            return {"seq": seq, "refused": f"an unknown request {str(op)[:40]!r}"}
+        if op not in self.serves:
+            return {"seq": seq, "refused": f"a {op} request, which this side does not answer"}
+        if type(release) is not list or not all(
+            type(pair) is tuple and len(pair) == 2 and type(pair[0]) is int and type(pair[1]) is int
+            for pair in release
+        ):
+            return {"seq": seq, "refused": "a request without a list of handles to release"}
+        self._table.release(release)
+        try:
+            value = self._dispatch(op, request)
+        except BoundaryError as error:
+            return {"seq": seq, "refused": str(error)}
+        except _Undefined as error:
+            return {"seq": seq, "error": describe_exception(NameError(str(error)), None)}
+        except BaseException as error:  # the code called, whatever it raised (even SystemExit)
+            tb = error.__traceback__
+            while tb is not None and tb.tb_frame.f_code in _OWN_CODE:
+                tb = tb.tb_next
+            return {"seq": seq, "error": describe_exception(error, tb)}
+        if op in ("pause", "shutdown"):
+            self._stop = op
+        if type(value) in _LAZY:
+            try:
+                value = list(value)  # type: ignore[call-overload]
+            except BaseException as error:
+                return {"seq": seq, "error": describe_exception(error, error.__traceback__)}
+        return {"seq": seq, "ok": value}
+
+    def _dispatch(self, op: str, request: dict[str, Any]) -> object:
+        if op == "lookup":
+            name = _field(request, "name", str)
+            try:
+                return self.namespace[name]
+            except KeyError:
+                raise _Undefined(f"name {name!r} is not defined in the student's code") from None
+        if op == "import":
+            return importlib.import_module(_field(request, "name", str))
+        if op == "getattr":
+            name = _field(request, "name", str)
+            if self.serves is TRUSTED_SERVES and name.startswith("_"):
+                raise BoundaryError(f"{name!r}: the tests' objects answer public names only")
+            return getattr(request.get("target"), name)
+        if op == "call":
+            target: Any = request.get("target")
+            return target(*_field(request, "args", list), **_field(request, "kwargs", dict))
+        if op == "getitem":
+            if "key" not in request:
+                raise BoundaryError("a getitem request without a key")
+            container: Any = request.get("target")
+            return container[request["key"]]
+        return None  # release (done before), pause and shutdown (the loop ends)
+
+    def _send(self, reply: dict[str, object]) -> None:
+        """Send an answer; one that cannot be encoded is sent as a refusal instead."""
+        added: list[int] = []
+
+        def handle_for(value: object) -> tuple[int, str, bool] | None:
+            handle = self._handle_for(value)
+            if handle is not None and not handle[2]:
+                added.append(handle[0])
+            return handle
+
+        try:
+            header, buffers = codec.encode(reply, handle_for=handle_for)
+        except BoundaryError as error:
+            self._table.release((handle_id, 1) for handle_id in added)
+            refusal = {"seq": reply["seq"], "refused": f"the answer cannot cross: {error}"}
+            header, buffers = codec.encode(refusal)
+        try:
+            self._sock.settimeout(None)
+            send_frame(self._sock, header, buffers)
+        except OSError as error:
+            self._broken = f"sending failed: {error}"
+
+    # Requesting.
 
     def lookup(self, name: str) -> Any:
         """A global name of the student's namespace: its value, or a Remote. A name the
         student did not define raises NameError (a StudentError)."""
         return self._request({"op": "lookup", "name": name}, f"looking up {name!r}")
+
+    def module(self, name: str) -> Any:
+        """A module as the student's side imports it (a Remote): where a test must hand the
+        student's code a live object (an environment, an estimator), it is built there,
+        from this recipe, e.g. `peer.module("gymnasium").make("FrozenLake-v1")`."""
+        return self._request({"op": "import", "name": name}, f"importing {name!r}")
 
     def remote_getattr(self, target: Remote, name: str) -> Any:
         return self._request(
@@ -344,8 +425,13 @@ class Client:
         """Send the ids of the Remotes collected so far now, not with the next request."""
         self._request({"op": "release"}, "releasing handles")
 
+    def pause(self) -> None:
+        """End the other end's serve loop (it answers first); the connection and the
+        handles stay for its next serve()."""
+        self._request({"op": "pause"}, "pausing")
+
     def shutdown(self) -> None:
-        """End the student's serve loop (it answers first), then this connection."""
+        """End the other end's serve loop (it answers first), then this connection."""
         try:
             self._request({"op": "shutdown"}, "shutting down")
         finally:
@@ -357,23 +443,30 @@ class Client:
 
     def forget(self, handle_id: int) -> None:
         """From Remote.__del__, at any moment, even inside a request of this thread: only
-        queues the id (deque.append is atomic)."""
-        self._forgotten.append(handle_id)
+        queues the id and how often it was received (deque.append is atomic)."""
+        self._forgotten.append((handle_id, self._received.pop(handle_id, 0)))
 
     # The machinery.
 
-    def _handle_for(self, value: object) -> tuple[int, str] | None:
-        if type(value) is not Remote:
-            return None
-        handle_id, name, forwarder = handle_of(value)
-        if forwarder is not self:
-            raise BoundaryError(f"{value!r} belongs to another connection")
-        return handle_id, name
+    def _handle_for(self, value: object) -> tuple[int, str, bool] | None:
+        if type(value) is Remote:
+            handle_id, name, forwarder = handle_of(value)
+            if forwarder is not self:
+                raise BoundaryError(f"{value!r} belongs to another connection")
+            return handle_id, name, True
+        handle_id, name = self._table.add(value)
+        return handle_id, name, False
 
-    def _resolve(self, handle_id: int, name: str) -> Remote:
-        return Remote(self, handle_id, name)
+    def _resolve(self, handle_id: int, name: str, back: bool) -> object:
+        if back:
+            return self._table.get(handle_id, name)
+        remote = self._remotes.get(handle_id)
+        if remote is None:
+            remote = self._remotes[handle_id] = Remote(self, handle_id, name)
+        self._received[handle_id] = self._received.get(handle_id, 0) + 1
+        return remote
 
-    def _take_forgotten(self) -> list[int]:
+    def _take_forgotten(self) -> list[tuple[int, int]]:
         ids = []
         while True:
             try:
@@ -385,7 +478,7 @@ class Client:
         with self._lock:
             if self._broken:
                 raise BoundaryError(
-                    f"the connection to the student's code is unusable: {self._broken}"
+                    f"the connection to the other kernel is unusable: {self._broken}"
                 )
             self._seq += 1
             seq = self._seq
@@ -397,54 +490,88 @@ class Client:
             except BaseException:
                 self._forgotten.extend(release)
                 raise
-            deadline = time.monotonic() + self.timeout
+            deadline = None if self.timeout is None else time.monotonic() + self.timeout
             try:
                 self._sock.settimeout(self.timeout)
                 send_frame(self._sock, header, buffers)
             except TimeoutError:
                 self._broken = "a request could not be sent in time (the stream is cut mid-message)"
                 raise TimeoutError(
-                    f"the student's side did not take the request in time ({doing})"
+                    f"the other side did not take the request in time ({doing})"
                 ) from None
             except OSError as error:
                 self._broken = f"sending failed: {error}"
-                raise BoundaryError(f"the student's side is gone ({doing}): {error}") from None
-            while True:
-                reply = self._read(deadline, doing)
-                got = reply.get("seq")
-                if got == seq or got == -1:
-                    return self._result(reply)
-                if type(got) is not int or got > seq:
-                    raise BoundaryError(f"an answer to a request never made ({doing})")
-                # An answer to a request abandoned at its deadline: dropped.
+                raise BoundaryError(f"the other side is gone ({doing}): {error}") from None
+            self._pending.add(seq)
+            try:
+                while seq not in self._answers:
+                    self._wait(deadline, doing)
+                return self._result(self._answers.pop(seq))
+            finally:
+                self._pending.discard(seq)
+                self._answers.pop(seq, None)
 
-    def _read(self, deadline: float, doing: str) -> dict[str, Any]:
+    def _wait(self, deadline: float | None, doing: str) -> None:
+        """Read the next frame: an answer to one of this end's requests (kept), or a
+        request of the other end (answered)."""
         try:
             frame = self._reader.read(deadline)
         except TimeoutError:
             raise TimeoutError(
-                f"the student's code did not answer within {self.timeout:g} s ({doing})"
+                f"the other side did not answer within {self.timeout:g} s ({doing})"
             ) from None
         except BoundaryError as error:
             self._broken = str(error)
             raise
         except OSError as error:
             self._broken = f"reading failed: {error}"
-            raise BoundaryError(f"the student's side is gone ({doing}): {error}") from None
+            raise BoundaryError(f"the other side is gone ({doing}): {error}") from None
         if frame is None:
-            self._broken = "the student's side closed the connection"
-            raise BoundaryError(f"the student's side closed the connection ({doing})")
-        reply = codec.decode(frame[0], frame[1], resolve=self._resolve)
-        if type(reply) is not dict or len(reply) != 2 or "seq" not in reply:
-            raise BoundaryError(f"an answer that is not one ({doing})")
-        return reply
+            self._broken = "the other side closed the connection"
+            raise BoundaryError(f"the other side closed the connection ({doing})")
+        self._handle(frame)
 
     def _result(self, reply: dict[str, Any]) -> Any:
+        if len(reply) != 2:
+            raise BoundaryError("an answer that is not one")
         if "ok" in reply:
             return reply["ok"]
         if "error" in reply:
             raise student_error(reply["error"])
         refused = reply.get("refused")
         if type(refused) is str:
-            raise BoundaryError(f"the student's side refused: {refused[:2000]}")
+            raise BoundaryError(f"the other side refused: {refused[:2000]}")
         raise BoundaryError("an answer that is neither a value nor an error")
+
+
+def _field(request: dict[str, Any], name: str, kind: type) -> Any:
+    value = request.get(name)
+    if type(value) is not kind:
+        raise BoundaryError(f"a {request['op']} request without a {kind.__name__} {name!r}")
+    return value
+
+
+_OWN_CODE = frozenset({Peer._answer.__code__, Peer._dispatch.__code__})
+"""Frames of the boundary's own, left out of the tracebacks that cross."""
+
+
+# --- The student's kernel ------------------------------------------------------------------
+
+
+_SESSIONS: dict[str, Peer] = {}
+"""The student's kernel's connections to the trusted kernel, by socket path: one for the
+notebook, so handles live from one test to the next."""
+
+
+def serve_at(path: str, namespace: Mapping[str, object]) -> None:
+    """The student's kernel, at each test: connect to the trusted kernel's socket (the
+    first time) and answer its requests until it pauses (the test cell ended)."""
+    peer = _SESSIONS.get(path)
+    if peer is None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(path)
+        peer = _SESSIONS[path] = Peer(sock, namespace, STUDENT_SERVES, timeout=None)
+    peer.namespace = namespace
+    if not peer.serve():
+        _SESSIONS.pop(path, None)
+        peer.close()

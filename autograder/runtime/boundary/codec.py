@@ -2,7 +2,7 @@
 
 Both sides of the boundary use this module: the grading side (trusted, runs the teacher's
 tests) and the student's kernel (runs the student's code). The kernel cannot import this
-package, so it receives this file's source (see boundary/__init__.py, `student_program`):
+package, so it receives this file's source (see boundary/__init__.py, `kernel_program`):
 it must need nothing but the standard library and numpy, and import nothing of ours.
 
 What is plain data is decided by exact type (`type(x) is int`, never isinstance): a
@@ -27,7 +27,8 @@ array is a list, and a JSON object is a tagged node:
     {"t": "tuple", "v": [...]}            {"t": "dict", "k": [str...], "v": [...]}
     {"t": "complex", "v": [re, im]}       {"t": "slice", "v": [start, stop, step]}
     {"t": "bytes", "b": index}            {"t": "array", "b": index, "dtype": "<f8", "shape": [...]}
-    {"t": "handle", "id": int, "type": "informational type name (the owner's text)"}
+    {"t": "handle", "id": int, "type": "informational type name (the owner's text)",
+     "back": false for an object of the sender's, true for the receiver's own sent back}
 
 Buffers hold the bytes of `bytes` values and arrays, each used exactly once. Shared
 references and cycles are not preserved: a value reachable twice is encoded twice, and a
@@ -37,6 +38,8 @@ cycle hits the depth bound.
 from __future__ import annotations
 
 import json
+import re
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -80,13 +83,38 @@ _NUMPY_SCALARS = frozenset(
 """numpy scalar types of those dtypes (np.longlong as well as np.int64, which numpy keeps
 apart), which encode as their Python value (`.item()`)."""
 
+MAX_TEXT_ITEM_CHARS = 4096
+"""Characters (or bytes) of one item of a text array (numpy's "<U7", "|S5")."""
+_TEXT_DTYPE = re.compile(r"(?:[<>]U|\|S)([1-9][0-9]{0,3})")
+_KEY_TYPES = (str, int, float, bool, bytes, complex, type(None))
+
+
+def _is_dtype(name: str) -> bool:
+    """A dtype an array may cross with: DTYPES, or fixed-width text of at most
+    MAX_TEXT_ITEM_CHARS per item (class labels, names), which holds characters only."""
+    if name in DTYPES:
+        return True
+    match = _TEXT_DTYPE.fullmatch(name)
+    return match is not None and int(match.group(1)) <= MAX_TEXT_ITEM_CHARS
+
+
+def _is_key(key: object, depth: int) -> bool:
+    """A dict key that is plain data and hashes as a builtin does: a str, a number, bytes,
+    None, or a tuple of such keys (exact types: a subclass could choose its own hash)."""
+    if type(key) in _KEY_TYPES:
+        return True
+    if type(key) is tuple and depth < MAX_DEPTH:
+        return all(_is_key(item, depth + 1) for item in key)  # type: ignore[attr-defined]
+    return False
+
+
 Buffer = bytes | bytearray | memoryview
-HandleFor = Callable[[object], tuple[int, str] | None]
-"""For an object that is not plain data: its handle's (id, type name) from the owner's
-table, or None to refuse it (the grading side, which sends back only the student's own
-objects)."""
-Resolve = Callable[[int, str], object]
-"""Decoding: a handle's (id, type name) -> the object it stands for on this side."""
+HandleFor = Callable[[object], tuple[int, str, bool] | None]
+"""For an object that is not plain data: its handle's (id, type name, back), back being
+False for a new handle to an object of the sender's (from its table) and True for a
+handle the receiver gave out, sent back; or None to refuse it."""
+Resolve = Callable[[int, str, bool], object]
+"""Decoding: a handle's (id, type name, back) -> the object it stands for on this side."""
 _NODE_KEYS: dict[str, frozenset[str]] = {
     "tuple": frozenset({"t", "v"}),
     "dict": frozenset({"t", "k", "v"}),
@@ -94,7 +122,11 @@ _NODE_KEYS: dict[str, frozenset[str]] = {
     "slice": frozenset({"t", "v"}),
     "bytes": frozenset({"t", "b"}),
     "array": frozenset({"t", "b", "dtype", "shape"}),
-    "handle": frozenset({"t", "id", "type"}),
+    "handle": frozenset({"t", "id", "type", "back"}),
+    "frame": frozenset({"t", "columns", "v", "index"}),
+    "set": frozenset({"t", "v"}),
+    "frozenset": frozenset({"t", "v"}),
+    "series": frozenset({"t", "name", "v", "index"}),
 }
 
 
@@ -195,6 +227,12 @@ class _Encoder:
             return items if kind is list else {"t": "tuple", "v": items}
         if kind is dict:
             return self.mapping(value, depth)  # type: ignore[arg-type]
+        if kind is set or kind is frozenset:
+            if not all(_is_key(item, depth + 1) for item in value):  # type: ignore[attr-defined]
+                return self.handle(value, f"a {kind.__name__} of items that are not keys")
+            _check_depth(depth + 1)
+            items = [self.value(item, depth + 1) for item in value]  # type: ignore[attr-defined]
+            return {"t": kind.__name__, "v": items}
         if kind is np.ndarray:
             return self.array(value)  # type: ignore[arg-type]
         if kind in _NUMPY_SCALARS:
@@ -206,6 +244,9 @@ class _Encoder:
             size = len(value)  # type: ignore[arg-type]
             self.budget.spend(size, "bytes value")
             return {"t": "bytes", "b": self.buffer(value)}  # type: ignore[arg-type]
+        pandas = sys.modules.get("pandas")
+        if pandas is not None and (kind is pandas.DataFrame or kind is pandas.Series):
+            return self.table(value, depth, pandas)
         if kind is slice:
             parts = [value.start, value.stop, value.step]  # type: ignore[attr-defined]
             if all(part is None or type(part) is int for part in parts):
@@ -217,17 +258,52 @@ class _Encoder:
 
     def mapping(self, value: dict[Any, Any], depth: int) -> Any:
         keys = list(value)
-        for key in keys:
-            if type(key) is not str:
-                return self.handle(value, "a dict with keys that are not str")
         _check_depth(depth + 1)
-        self.budget.keys(keys)
+        if all(type(key) is str for key in keys):
+            self.budget.keys(keys)
+        else:
+            for key in keys:
+                if not _is_key(key, depth + 1):
+                    return self.handle(value, f"a dict with a key of type {type_name(key)}")
+            keys = [self.value(key, depth + 1) for key in keys]
         values = [self.value(item, depth + 1) for item in value.values()]
         return {"t": "dict", "k": keys, "v": values}
 
+    def table(self, value: Any, depth: int, pandas: Any) -> Any:
+        """A pandas DataFrame or Series as its columns' values (arrays when numeric, else
+        lists of plain values, missing values as None), its labels and its index (a
+        RangeIndex as a slice). Column dtypes beyond that (categorical, timezones) are
+        not kept: the other side rebuilds the table from the values."""
+        _check_depth(depth + 1)
+        index = value.index
+        if type(index) is pandas.RangeIndex:
+            where: Any = {"t": "slice", "v": [index.start, index.stop, index.step]}
+        else:
+            where = self.column(index, depth + 1, pandas)
+        if type(value) is pandas.Series:
+            name = self.value(value.name, depth + 1)
+            return {
+                "t": "series",
+                "name": name,
+                "v": self.column(value, depth + 1, pandas),
+                "index": where,
+            }
+        columns = self.value(list(value.columns), depth + 1)
+        values = [self.column(value.iloc[:, i], depth + 1, pandas) for i in range(value.shape[1])]
+        return {"t": "frame", "columns": columns, "v": values, "index": where}
+
+    def column(self, values: Any, depth: int, pandas: Any) -> Any:
+        array = values.to_numpy()
+        if array.dtype.str in DTYPES:
+            return self.array(array)
+        items = [
+            None if item is pandas.NA or item is pandas.NaT else item for item in array.tolist()
+        ]
+        return self.value(items, depth)
+
     def array(self, value: np.ndarray[Any, Any]) -> Any:
         dtype = value.dtype.str
-        if dtype not in DTYPES or value.dtype.fields is not None:
+        if not _is_dtype(dtype) or value.dtype.fields is not None:
             return self.handle(value, f"a numpy array of dtype {value.dtype}")
         if value.ndim > MAX_NDIM:
             raise BoundaryError(f"an array of over MAX_NDIM = {MAX_NDIM} dimensions")
@@ -245,8 +321,8 @@ class _Encoder:
                 "numpy arrays of them; exact types, not subclasses), and only the student's "
                 "side hands out handles to other objects"
             )
-        handle_id, name = handle
-        return {"t": "handle", "id": handle_id, "type": name[:MAX_TYPE_NAME_CHARS]}
+        handle_id, name, back = handle
+        return {"t": "handle", "id": handle_id, "type": name[:MAX_TYPE_NAME_CHARS], "back": back}
 
 
 def type_name(value: object) -> str:
@@ -333,6 +409,15 @@ class _Decoder:
             return tuple([self.value(item, depth + 1) for item in items])
         if tag == "dict":
             return self.mapping(node["k"], node["v"], depth)
+        if tag in ("set", "frozenset"):
+            items = node["v"]
+            if type(items) is not list:
+                raise BoundaryError(f"a {tag} entry without a list of items")
+            _check_depth(depth + 1)
+            values = [self.value(item, depth + 1) for item in items]
+            if not all(_is_key(item, depth + 1) for item in values):
+                raise BoundaryError(f"a {tag} item that is not a str, number, bytes or tuple")
+            return set(values) if tag == "set" else frozenset(values)
         if tag == "complex":
             parts = node["v"]
             if type(parts) is not list or [type(part) for part in parts] != [float, float]:
@@ -354,16 +439,52 @@ class _Decoder:
             return view.tobytes()
         if tag == "array":
             return self.array(node)
+        if tag in ("frame", "series"):
+            return self.table(tag, node, depth)
         return self.handle(node)
+
+    def table(self, tag: str, node: dict[str, object], depth: int) -> object:
+        """A DataFrame or Series built by pandas' constructors from decoded plain data."""
+        import pandas
+
+        _check_depth(depth + 1)
+        index = self.value(node["index"], depth + 1)
+        if type(index) is slice:
+            index = pandas.RangeIndex(index.start, index.stop, index.step)
+        elif type(index) is not list and type(index) is not np.ndarray:
+            raise BoundaryError(f"a {tag} whose index is not a list, an array or a range")
+        values = self.value(node["v"], depth + 1)
+        try:
+            if tag == "series":
+                name = self.value(node["name"], depth + 1)
+                if not _is_key(name, depth + 1):
+                    raise BoundaryError("a series whose name is not a str, number or tuple")
+                if type(values) is not list and type(values) is not np.ndarray:
+                    raise BoundaryError("a series whose values are not a list or an array")
+                return pandas.Series(values, index=index, name=name)
+            columns = self.value(node["columns"], depth + 1)
+            if type(columns) is not list or type(values) is not list:
+                raise BoundaryError("a frame without lists of columns and values")
+            if len(columns) != len(values) or not all(_is_key(c, depth + 1) for c in columns):
+                raise BoundaryError("a frame whose column labels do not match its columns")
+            if not all(type(v) is list or type(v) is np.ndarray for v in values):
+                raise BoundaryError("a frame column that is not a list or an array")
+            frame = pandas.DataFrame(dict(enumerate(values)), index=index)
+            frame.columns = pandas.Index(columns, tupleize_cols=False)
+            return frame
+        except (ValueError, TypeError) as error:
+            raise BoundaryError(f"a {tag} that pandas cannot build: {error}") from None
 
     def mapping(self, keys: object, values: object, depth: int) -> dict[str, object]:
         if type(keys) is not list or type(values) is not list or len(keys) != len(values):
             raise BoundaryError("a dict entry without lists of keys and values of one length")
         _check_depth(depth + 1)
-        for key in keys:
-            if type(key) is not str:
-                raise BoundaryError("a dict key that is not a str")
-        self.budget.keys(keys)
+        if all(type(key) is str for key in keys):
+            self.budget.keys(keys)  # type: ignore[arg-type]
+        else:
+            keys = [self.value(key, depth + 1) for key in keys]
+            if not all(_is_key(key, depth + 1) for key in keys):
+                raise BoundaryError("a dict key that is not a str, number, bytes or tuple of them")
         result = dict(zip(keys, [self.value(item, depth + 1) for item in values], strict=True))
         if len(result) != len(keys):
             raise BoundaryError("a dict entry with a key twice")
@@ -371,7 +492,7 @@ class _Decoder:
 
     def array(self, node: dict[str, object]) -> np.ndarray[Any, Any]:
         dtype_name, shape = node["dtype"], node["shape"]
-        if type(dtype_name) is not str or dtype_name not in DTYPES:
+        if type(dtype_name) is not str or not _is_dtype(dtype_name):
             raise BoundaryError(f"an array of dtype {str(dtype_name)[:40]!r}, not one of DTYPES")
         if type(shape) is not list or len(shape) > MAX_NDIM:
             raise BoundaryError(
@@ -386,7 +507,7 @@ class _Decoder:
             bound *= max(size, 1)
             if bound > MAX_TOTAL_BYTES:
                 raise BoundaryError(f"an array shape of over MAX_TOTAL_BYTES = {MAX_TOTAL_BYTES}")
-        dtype = _DTYPE_OF[dtype_name]
+        dtype = _DTYPE_OF.get(dtype_name) or np.dtype(dtype_name)
         view = self.buffer(node["b"])
         if len(view) != count * dtype.itemsize:
             raise BoundaryError(
@@ -395,17 +516,21 @@ class _Decoder:
             )
         self.budget.spend(len(view), "array")
         flat = np.frombuffer(view, dtype=dtype, count=count)
+        if dtype.kind == "U" and count and int(flat.view(np.uint32).max()) > 0x10FFFF:
+            raise BoundaryError("a text array holding a character that is not one")
         return flat.reshape(shape).copy()
 
     def handle(self, node: dict[str, object]) -> object:
-        handle_id, name = node["id"], node["type"]
+        handle_id, name, back = node["id"], node["type"], node["back"]
         if type(handle_id) is not int or not 0 <= handle_id < 2**63:
             raise BoundaryError("a handle whose id is not an int >= 0")
         if type(name) is not str or len(name) > MAX_TYPE_NAME_CHARS:
             raise BoundaryError(f"a handle type name of over {MAX_TYPE_NAME_CHARS} characters")
+        if type(back) is not bool:
+            raise BoundaryError("a handle that does not say whose it is")
         if self.resolve is None:
             raise BoundaryError("a handle where only plain data is accepted")
-        return self.resolve(handle_id, name)
+        return self.resolve(handle_id, name, back)
 
 
 def decode(header: Buffer, buffers: Sequence[Buffer], resolve: Resolve | None = None) -> object:

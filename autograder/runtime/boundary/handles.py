@@ -91,21 +91,34 @@ control flow; not AssertionError, which is what a failing test raises."""
 
 
 class HandleTable:
-    """The objects the other side holds handles to, by id. An object sent twice gets two
-    ids (each Remote is released on its own), and stays alive while any id is held."""
+    """The objects the other side holds handles to, by id. An object has one id while it
+    is held, however often it is sent, so the other side can keep one Remote per id and
+    `a is b` means there what it means here. The table counts how often it sent each id;
+    the other side releases an id with the count it received, and the object goes when
+    every sending is accounted for (a release and a new sending may cross in flight)."""
 
     def __init__(self, limit: int = MAX_HANDLES) -> None:
         self._objects: dict[int, object] = {}
+        self._sent: dict[int, int] = {}
+        self._ids: dict[int, int] = {}
+        """id(object) -> handle id, for the objects held."""
         self._next = 1
         self._limit = limit
 
     def add(self, value: object) -> tuple[int, str]:
-        """A new handle: (id, type name), the codec's HandleFor."""
-        if len(self._objects) >= self._limit:
-            raise BoundaryError(f"more than {self._limit} live handles to the student's objects")
-        handle_id = self._next
-        self._next += 1
-        self._objects[handle_id] = value
+        """The object's handle: (id, type name), the codec's HandleFor."""
+        handle_id = self._ids.get(id(value))
+        if handle_id is None or self._objects.get(handle_id) is not value:
+            if len(self._objects) >= self._limit:
+                raise BoundaryError(
+                    f"more than {self._limit} live handles to the other side's objects"
+                )
+            handle_id = self._next
+            self._next += 1
+            self._objects[handle_id] = value
+            self._ids[id(value)] = handle_id
+            self._sent[handle_id] = 0
+        self._sent[handle_id] += 1
         return handle_id, type_name(value)
 
     def get(self, handle_id: int, name: str = "") -> object:
@@ -115,9 +128,17 @@ class HandleTable:
         except KeyError:
             raise BoundaryError(f"handle {handle_id} ({name[:80]!r}) is not held") from None
 
-    def release(self, ids: Iterable[int]) -> None:
-        for handle_id in ids:
-            self._objects.pop(handle_id, None)
+    def release(self, counts: Iterable[tuple[int, int]]) -> None:
+        """The other side let go of these ids, each received `count` times."""
+        for handle_id, count in counts:
+            left = self._sent.get(handle_id, 0) - count
+            if left > 0:
+                self._sent[handle_id] = left
+                continue
+            value = self._objects.pop(handle_id, None)
+            self._sent.pop(handle_id, None)
+            if self._ids.get(id(value)) == handle_id:
+                del self._ids[id(value)]
 
     def __len__(self) -> int:
         return len(self._objects)

@@ -1,0 +1,141 @@
+"""The grader's side of the trusted kernel: which cells it runs, and how it is set up.
+
+Why two kernels: the student's code controls the process it runs in (it can patch the
+interpreter, hook audit events, start threads, read source from memory), so nothing that
+decides a verdict may run there. The teacher's tests run in a second kernel, the trusted
+one (runtime/trusted_kernel.py), which never runs a line the student wrote; they reach
+the student's work through the boundary (runtime/boundary) as plain data and handles.
+This module says which cells go there (`TeacherCells`) and writes the code that sets both
+kernels up (`Split`); runtime/execution.py drives them.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from nbformat import NotebookNode
+
+from autograder.course.cells import CellKind, kind_of_meta
+from autograder.course.notebooks import nbgrader_meta
+from autograder.runtime.boundary import kernel_program
+
+KERNEL_SOURCE = (Path(__file__).parent / "trusted_kernel.py").read_text()
+CONNECT_TIMEOUT = 30.0
+"""Seconds the trusted kernel waits for the student's kernel to connect (at the first
+test; a student's kernel that cannot serve leaves its tests without the student's names)."""
+
+
+@dataclass(frozen=True)
+class TeacherCells:
+    """The teacher's cells of one notebook, by grade id: their source as the teacher wrote
+    it (hidden tests included) and their kind. A cell of the submission runs in the trusted
+    kernel only if it is one of these, unchanged: a cell the student made, or one whose
+    metadata the student changed to look like a test, runs in the student's kernel."""
+
+    sources: Mapping[str, tuple[CellKind, str]]
+
+    @classmethod
+    def from_gradebook(cls, resources: Mapping[str, object]) -> TeacherCells | None:
+        """The cells nbgrader recorded when the assignment was released (None outside an
+        nbgrader autograde: no record to trust)."""
+        info = resources.get("nbgrader")
+        if not isinstance(info, Mapping) or not info.get("db_url"):
+            return None
+        from nbgrader.api import Gradebook, MissingEntry
+
+        try:
+            with Gradebook(str(info["db_url"])) as gradebook:
+                notebook = gradebook.find_notebook(str(info["notebook"]), str(info["assignment"]))
+                graded = {cell.name for cell in notebook.grade_cells}
+                solutions = {cell.name for cell in notebook.solution_cells}
+                sources = {
+                    cell.name: (
+                        kind_of_meta(
+                            {"grade": cell.name in graded, "solution": cell.name in solutions}
+                        ),
+                        cell.source,
+                    )
+                    for cell in notebook.source_cells
+                    if cell.cell_type == "code" and (cell.locked or cell.name in graded)
+                }
+        except MissingEntry:
+            return None
+        return cls(sources)
+
+    def kind(self, cell: NotebookNode) -> CellKind | None:
+        """TEST or READ_ONLY for the teacher's own test and read-only cells; None for any
+        other (the student's answers, cells the student added or changed)."""
+        if cell.cell_type != "code":
+            return None
+        grade_id = nbgrader_meta(cell).get("grade_id")
+        known = self.sources.get(grade_id) if isinstance(grade_id, str) else None
+        if known is None or known[1] != cell.source:
+            return None
+        return known[0] if known[0] in (CellKind.TEST, CellKind.READ_ONLY) else None
+
+
+def cell_kind(teacher: TeacherCells | None, cell: NotebookNode) -> CellKind | None:
+    """A cell's kind for the split; without the gradebook's record (our Execute run outside
+    an nbgrader autograde) the cell's own metadata is all there is."""
+    if teacher is not None:
+        return teacher.kind(cell)
+    if cell.cell_type != "code":
+        return None
+    kind = kind_of_meta(nbgrader_meta(cell))
+    locked = bool(nbgrader_meta(cell).get("locked"))
+    if kind is CellKind.TEST or (kind is CellKind.READ_ONLY and locked):
+        return kind
+    return None
+
+
+@dataclass(frozen=True)
+class Split:
+    """The names and socket that tie one submission's two kernels together."""
+
+    boundary: str
+    """The boundary package's module name, in both kernels."""
+    module: str
+    """trusted_kernel's module name in the trusted kernel."""
+    socket_path: str
+
+    @classmethod
+    def new(cls, folder: Path) -> Split:
+        token = secrets.token_hex(8)
+        return cls(
+            f"_autograder_boundary_{token}",
+            f"_autograder_trusted_{token}",
+            str(folder / f"tests-{token}.sock"),
+        )
+
+    def trusted_setup(self, call_timeout: float) -> str:
+        """Code the trusted kernel runs first: the boundary, then trusted_kernel listening."""
+        return (
+            kernel_program(self.boundary)
+            + "def __autograder_trusted(name, source, boundary, *args):\n"
+            "    import sys, types\n"
+            "    module = types.ModuleType(name)\n"
+            "    sys.modules[name] = module\n"
+            "    exec(compile(source, f'<{name}>', 'exec'), module.__dict__)\n"
+            "    module.install(get_ipython(), sys.modules[boundary], *args)\n"
+            f"__autograder_trusted({self.module!r}, {KERNEL_SOURCE!r}, {self.boundary!r}, "
+            f"{self.socket_path!r}, {float(call_timeout)!r}, {CONNECT_TIMEOUT!r})\n"
+            "del __autograder_trusted\n"
+        )
+
+    def student_setup(self) -> str:
+        """Code the student's kernel runs before its first test: the boundary."""
+        return kernel_program(self.boundary)
+
+    def serve(self) -> str:
+        """Code the student's kernel runs at each test: answer the trusted kernel."""
+        return (
+            f"__import__('sys').modules[{self.boundary!r}].channel.serve_at("
+            f"{self.socket_path!r}, globals())"
+        )
+
+    def offer(self, source: str) -> str:
+        """Code the trusted kernel runs after a read-only cell of the teacher's."""
+        return f"__import__('sys').modules[{self.module!r}].TRUSTED.maybe_run({source!r})"
