@@ -5,7 +5,7 @@
 Starts a student process the way grading would reach a kernel: a fresh interpreter that
 cannot import this package, given the boundary's student side as source
 (boundary.kernel_program) and a socketpair, serving a namespace of small functions. Then
-times, on the grading side, each kind of call through a Client and the same call on the
+times, on the grading side, each kind of call through a Peer and the same call on the
 same functions defined in this process:
 
     int        a function of no arguments returning an int
@@ -37,7 +37,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from autograder.runtime.boundary import Client, kernel_program  # noqa: E402
+from autograder.runtime.boundary import Peer, kernel_program  # noqa: E402
 
 PACKAGE = "_autograder_boundary_bench"
 STUDENT_CODE = """
@@ -70,8 +70,9 @@ def student_process(sock: socket.socket) -> subprocess.Popen[bytes]:
         + "import socket\n"
         + "namespace = {'__name__': '__main__'}\n"
         + f"exec(compile({STUDENT_CODE!r}, '<student>', 'exec'), namespace)\n"
-        + f"sys.modules[{PACKAGE!r}].channel.serve("
-        + f"socket.socket(fileno={sock.fileno()}), namespace)\n"
+        + f"channel = sys.modules[{PACKAGE!r}].channel\n"
+        + f"channel.Peer(socket.socket(fileno={sock.fileno()}), namespace, "
+        + "channel.STUDENT_SERVES, None).serve()\n"
     )
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
     return subprocess.Popen([sys.executable, "-c", program], pass_fds=[sock.fileno()], env=env)
@@ -105,7 +106,7 @@ def main() -> None:
     grading, student = socket.socketpair()
     process = student_process(student)
     student.close()
-    client = Client(grading, timeout=30)
+    client = Peer(grading, timeout=30)
     local: dict[str, object] = {"__name__": "local"}
     exec(compile(STUDENT_CODE, "<local>", "exec"), local)
     try:

@@ -1,17 +1,23 @@
-"""Keeping student code from changing how the tests run, and reporting when it tries.
+"""Reporting attempts to tamper with the grading, to the teacher: never what a verdict rests on.
 
-Before the first cell of a submission runs, the grader installs a guard in the
-kernel that remembers IPython's execution machinery (how cells run and how
-errors are reported, AST and input transformers, event callbacks, custom
-exception handlers), the builtins, and every module loaded so far; an IPython
-pre_execute callback remembers the modules each cell imports before the next
-one runs. Before each test cell the grader asks the guard to put
-back anything that was changed and says what it found; the grader records that
-as a tampering attempt. So a submission that patches `np.allclose`, silences
-tracebacks or installs an AST transformer is graded with the real functions, and
-the teacher is told. The guard answers in JSON (the repr of its return value), which
-the grader parses strictly and never evaluates: a notebook can replace the guard, so its
-answer is student text (Guard.record).
+The tests run in a kernel of their own (runtime/trusted.py), which no student code reaches,
+so nothing the notebook patches changes a verdict. What the notebook tried is still worth
+the teacher's attention: before the first cell of a submission runs, the grader installs
+this guard in the student's kernel, which remembers IPython's execution machinery (how
+cells run and how errors are reported, AST and input transformers, event callbacks,
+custom exception handlers), the builtins, and every module loaded so far; an IPython
+pre_execute callback remembers the modules each cell imports before the next one runs.
+Before each test the grader asks the guard what was changed, and records it as
+`tampering: ...` (the submission's status becomes `tamper`; its score is what its answers
+earned in the trusted kernel). The guard also puts back what it found, so that the
+student's kernel serves the test with its own machinery rather than a patched one (a
+submission that breaks its own kernel only loses its own answers).
+
+The guard answers in JSON (the repr of its return value), which the grader parses
+strictly and never evaluates: a notebook can replace the guard, so its answer is student
+text (Guard.record). A notebook that replaces, disables or outruns the guard (a thread,
+an audit hook, a swapped code object) is simply not reported: the guard runs in the
+student's process, and a determined attacker who studies it can interfere with it.
 
 The kernel's side is runtime/kernel_guard.py, a module of its own so that it is linted,
 type-checked and tested like the rest; the kernel cannot import this package, so it
@@ -20,15 +26,9 @@ receives that file's source (Guard.install_code). This module is the grader's si
 Remembering and checking some 770 modules must stay cheap, since it happens in every
 kernel: the modules the fork server loaded are pictured there once, with the version
 CPython keeps on each module's dict (forkserver_main.picture_modules), and a check
-reads that version and looks at a module's attributes only when it changed.
-
-Limits, stated plainly: the guard runs in the same Python process as the student's
-code, so a determined attacker who studies it can still interfere with it;
-the grader's other defences do not depend on it (test verdicts come from the
-kernel's replies, test cells and their order come from the teacher's copy, the
-sandbox hides everything else). A library that rebinds its own public functions
-after import is not flagged: only values defined in the notebook, lambdas, or
-callables from another package count.
+reads that version and looks at a module's attributes only when it changed. A library
+that rebinds its own public functions after import is not flagged: only values defined
+in the notebook, lambdas, or callables from another package count.
 """
 
 from __future__ import annotations
@@ -135,5 +135,5 @@ def summarise(findings: list[str]) -> list[str]:
     return [
         "tampering: the notebook changed "
         + ", ".join(unique)
-        + "; this was undone before the tests ran"
+        + "; the tests ran in their own kernel, out of its reach"
     ]

@@ -77,18 +77,31 @@ class TeacherCells:
         return known[0] if known[0] in (CellKind.TEST, CellKind.READ_ONLY) else None
 
 
+STUDENT_SIDE_MARK = "# autograder: student-side"
+"""A line of a teacher's read-only cell that keeps it out of the trusted kernel: a helper
+that makes what the student's code works with (an environment, an estimator), so that a
+test calling it gets a handle to an object of the student's kernel."""
+
+
 def cell_kind(teacher: TeacherCells | None, cell: NotebookNode) -> CellKind | None:
-    """A cell's kind for the split; without the gradebook's record (our Execute run outside
-    an nbgrader autograde) the cell's own metadata is all there is."""
+    """TEST for a test cell of the teacher's (it runs in the trusted kernel), READ_ONLY for
+    a read-only cell of the teacher's that the trusted kernel is offered too (unless it
+    says STUDENT_SIDE_MARK), None for any other cell (the student's kernel's alone).
+    Without the gradebook's record (our Execute run outside an nbgrader autograde) the
+    cell's own metadata is all there is."""
     if teacher is not None:
-        return teacher.kind(cell)
-    if cell.cell_type != "code":
+        kind = teacher.kind(cell)
+    elif cell.cell_type != "code":
         return None
-    kind = kind_of_meta(nbgrader_meta(cell))
-    locked = bool(nbgrader_meta(cell).get("locked"))
-    if kind is CellKind.TEST or (kind is CellKind.READ_ONLY and locked):
-        return kind
-    return None
+    else:
+        kind = kind_of_meta(nbgrader_meta(cell))
+        if kind is CellKind.READ_ONLY and not nbgrader_meta(cell).get("locked"):
+            kind = None
+    if kind is CellKind.READ_ONLY and any(
+        line.strip() == STUDENT_SIDE_MARK for line in cell.source.splitlines()
+    ):
+        return None
+    return kind if kind in (CellKind.TEST, CellKind.READ_ONLY) else None
 
 
 @dataclass(frozen=True)
