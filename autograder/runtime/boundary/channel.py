@@ -58,7 +58,14 @@ from typing import Any
 
 from . import codec
 from .codec import BoundaryError
-from .handles import HandleTable, Remote, describe_exception, handle_of, student_error
+from .handles import (
+    FORWARDED_DUNDERS,
+    HandleTable,
+    Remote,
+    describe_exception,
+    handle_of,
+    student_error,
+)
 
 MAGIC = b"AGB1"
 _PREFIX = struct.Struct("!4sQ")
@@ -205,7 +212,8 @@ STUDENT_SERVES = frozenset(OPS)
 TRUSTED_SERVES = frozenset({"getattr", "call", "getitem", "release"})
 """The trusted kernel answers only requests about objects the teacher's code handed the
 student's (a callback, an environment of the teacher's): never a lookup of its names, an
-import, or a pause. Nor a name starting with an underscore (see Peer._dispatch)."""
+import, or a pause. Nor a name starting with an underscore, but for sklearn's protocol and a
+function's name (handles.FORWARDED_DUNDERS)."""
 
 
 _LAZY = frozenset(
@@ -357,7 +365,11 @@ class Peer:
             return importlib.import_module(_field(request, "name", str))
         if op == "getattr":
             name = _field(request, "name", str)
-            if self.serves is TRUSTED_SERVES and name.startswith("_"):
+            if (
+                self.serves is TRUSTED_SERVES
+                and name.startswith("_")
+                and name not in FORWARDED_DUNDERS
+            ):
                 raise BoundaryError(f"{name!r}: the tests' objects answer public names only")
             return getattr(request.get("target"), name)
         if op == "call":
