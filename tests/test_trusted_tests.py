@@ -110,7 +110,8 @@ def skip_asserts(name: str) -> str:
         f"def {name}(self, raw_cell, *args, **kwargs):\n"
         "    if 'assert' in raw_cell:\n"
         "        raw_cell = 'pass'\n"
-        "    return _real_run_cell(self, raw_cell, *args, **kwargs)\n"
+        "    from IPython.core import interactiveshell\n"
+        "    return interactiveshell._real_run_cell(self, raw_cell, *args, **kwargs)\n"
     )
 
 
@@ -294,12 +295,7 @@ def test_the_hidden_tests_never_enter_the_students_process(run: dict) -> None:
     assert "HIDDEN-UNSEEN 0" in printed, printed
 
 
-def test_patching_the_math_module_is_reported_as_tampering(run: dict) -> None:
-    record = run["records"]["isclose_claims_math-honest"]
-    assert record.status == store.TAMPER
-    assert "math.isclose" in "\n".join(record.messages)
-
-
-def test_a_cell_dressed_as_a_test_is_reported(run: dict) -> None:
+def test_a_cell_dressed_as_a_test_runs_as_the_students_and_is_reported(run: dict) -> None:
     record = run["records"]["cell_dressed_as_a_test-honest"]
     assert record.status == store.TAMPER, record.messages
+    assert "claims grade id 'test_mine'" in "\n".join(record.messages)

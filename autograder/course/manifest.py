@@ -73,6 +73,11 @@ def expected(manifest: dict) -> list[Expected]:
 def _message(diff: Difference) -> str | None:
     """The student's words: what to undo, or that their change will be ignored."""
     want = diff.expected
+    if diff.change is Change.UNKNOWN:
+        return (
+            f"cell '{diff.grade_id}' has nbgrader metadata the assignment does not have "
+            "(copied or made by hand): it is graded as an ordinary cell of yours"
+        )
     if want is None:
         return None  # moved cells are graded in the teacher's order: nothing to fix
     kind, gid = want.role, want.grade_id

@@ -28,6 +28,9 @@ class Change(str, Enum):
     METADATA_CHANGED = "metadata-changed"
     EDITED = "edited"
     REORDERED = "reordered"
+    UNKNOWN = "unknown"
+    """A cell with a grade id the teacher's notebook does not have: one the student made
+    (or copied and renamed) that claims to be the teacher's."""
 
 
 def coarse_role(kind: CellKind) -> str:
@@ -64,7 +67,7 @@ class Expected:
 class Difference:
     change: Change
     expected: Expected | None
-    """None only for REORDERED, which concerns the notebook as a whole."""
+    """None for REORDERED, which concerns the notebook as a whole, and for UNKNOWN."""
     count: int = 1
     found_type: str = ""
     detail: str = ""
@@ -72,6 +75,8 @@ class Difference:
 
     @property
     def grade_id(self) -> str:
+        if self.change is Change.UNKNOWN:
+            return self.detail
         return self.expected.grade_id if self.expected is not None else ""
 
 
@@ -149,6 +154,11 @@ def compare(expected: Iterable[Expected], submitted: NotebookNode) -> list[Diffe
             found.append(Difference(Change.EDITED, want))
     order = [want.grade_id for want in expected]
     known = set(order)
+    found.extend(
+        Difference(Change.UNKNOWN, None, detail=gid)
+        for gid, cells in copies.items()
+        if gid not in known and any(cell.cell_type == "code" for cell in cells)
+    )
     present_order = [gid for gid in dict.fromkeys(grade_ids(submitted)) if gid in known]
     if present_order != [gid for gid in order if gid in set(present_order)]:
         found.append(Difference(Change.REORDERED, None))

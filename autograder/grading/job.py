@@ -211,7 +211,7 @@ def _check_notebooks(
         source = read_notebook(ctx.source_dir / name)
         problems = compare_structure(source, notebook)
         messages.extend(f"{name}: {p.message}" for p in problems)
-        tampered = tampered or any(p.kind == "metadata-changed" for p in problems)
+        tampered = tampered or any(p.kind in ("metadata-changed", "unknown") for p in problems)
     return messages, unreadable, tampered
 
 

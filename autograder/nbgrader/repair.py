@@ -39,6 +39,11 @@ class StructureProblem:
 def _message(diff: Difference) -> str:
     """The grader's words for a difference: what was found, and what the grader did about it."""
     want = diff.expected
+    if diff.change is Change.UNKNOWN:
+        return (
+            f"tampering: a cell claims grade id '{diff.grade_id}', which the teacher's "
+            "notebook does not have; it ran as an ordinary cell of the student's"
+        )
     if want is None:
         return "graded cells were moved; they were graded in the teacher's order"
     what, gid = want.label, want.grade_id
@@ -78,6 +83,19 @@ def restore_roles(source: NotebookNode, submitted: NotebookNode) -> NotebookNode
         gid = nbgrader_meta(cell).get("grade_id")
         if gid and str(gid) in teacher:
             cell.metadata["nbgrader"] = copy.deepcopy(teacher[str(gid)])
+    return result
+
+
+def strip_unknown(source: NotebookNode, submitted: NotebookNode) -> NotebookNode:
+    """A cell whose grade id the teacher's notebook does not have loses its nbgrader
+    metadata: it runs as the student's (never as a test, never in the tests' kernel), and
+    nbgrader does not reject the whole notebook for it."""
+    teacher = set(grade_ids(source))
+    result = copy.deepcopy(submitted)
+    for cell in result.cells:
+        gid = nbgrader_meta(cell).get("grade_id")
+        if gid and str(gid) not in teacher:
+            del cell.metadata["nbgrader"]
     return result
 
 
@@ -159,6 +177,8 @@ class RepairStructure(NbGraderPreprocessor):
         problems = compare_structure(source, nb)
         for p in problems:
             self.log.warning("%s", p.message)
+        if any(p.kind == "unknown" for p in problems):
+            nb = strip_unknown(source, nb)
         if any(p.kind == "metadata-changed" for p in problems):
             nb = restore_roles(source, nb)
         if any(p.kind == "duplicated" for p in problems):

@@ -23,7 +23,7 @@ from autograder.course.notebooks import nbgrader_meta
 from autograder.runtime.boundary import kernel_program
 
 KERNEL_SOURCE = (Path(__file__).parent / "trusted_kernel.py").read_text()
-CONNECT_TIMEOUT = 30.0
+CONNECT_TIMEOUT = 10.0
 """Seconds the trusted kernel waits for the student's kernel to connect (at the first
 test; a student's kernel that cannot serve leaves its tests without the student's names)."""
 
