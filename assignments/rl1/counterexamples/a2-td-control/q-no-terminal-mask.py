@@ -1,6 +1,8 @@
 # NOT HELD YET: the Q-learning target bootstraps through terminal states.
-# Today it earns test_q_learning 3 points (autograder validate, 2026-12-06), so it is not
-# in the course config; list it there, capped at 0, once the tests refuse it (issue 19).
+# It earns test_q_learning 3 points: on FrozenLake, Taxi and CliffWalking no action is ever
+# taken from a state an episode terminates in, so Q there stays 0 and the missing mask changes
+# nothing, not even in the hidden update replay. Refusing it needs an environment whose terminal
+# observation is also a state the agent acts from. List it, capped at 0, once a test has one.
 # %% q_learning
 def q_learning(env, n_episodes, alpha, gamma, epsilon, seed):
     rng = np.random.default_rng(seed)

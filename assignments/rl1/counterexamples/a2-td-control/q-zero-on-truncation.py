@@ -1,6 +1,5 @@
-# NOT HELD YET: the Q-learning target zeroes the future on truncation too.
-# Today it earns test_q_learning 3 points (autograder validate, 2026-12-06), so it is not
-# in the course config; list it there, capped at 0, once the tests refuse it (issue 19).
+# The Q-learning target zeroes the future on truncation too: refused by the hidden update check
+# of test_q_learning (Taxi, whose early episodes are truncated at 200 steps).
 # %% q_learning
 def q_learning(env, n_episodes, alpha, gamma, epsilon, seed):
     rng = np.random.default_rng(seed)

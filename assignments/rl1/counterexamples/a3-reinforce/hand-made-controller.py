@@ -1,6 +1,5 @@
-# NOT HELD YET: train returns the hand-made controller with a seeded nudge; nothing is learned.
-# Today it earns test_train 5 points (autograder validate, 2026-12-06), so it is not
-# in the course config; list it there, capped at 0, once the tests refuse it (issue 19).
+# train returns the hand-made controller with a seeded nudge; nothing is learned: refused by the
+# hidden check of test_train that replays the logged episodes (it plays none).
 # %% train
 def train(env, n_episodes, lr, gamma, seed):
     # No learning: the hand-made controller from the setup cell, with a seeded nudge so that

@@ -1,6 +1,7 @@
 # NOT HELD YET: the return-to-go is discounted from t+1, leaving out the reward at t.
-# Today it earns test_train 5 points (autograder validate, 2026-12-06), so it is not
-# in the course config; list it there, capped at 0, once the tests refuse it (issue 19).
+# It earns test_train 5 points: CartPole's reward is 1 at every step, so the shifted return is
+# (G_t - 1) / gamma, an affine map of the right one, and the standardisation removes it: theta is
+# the same, also in the hidden update replay. Refusing it needs an environment whose rewards vary.
 # %% train
 def train(env, n_episodes, lr, gamma, seed):
     rng = np.random.default_rng(seed)
