@@ -1,9 +1,11 @@
 """No hidden test line reaches a student's feedback page, whatever the notebook does.
 
-Once the hidden tests have run in the student's kernel, student code can read their
-source: `In`, linecache, an audit hook on compile, an IPython callback kept alive by a
-thread. Each route here is a correct submission that also tries to print the hidden
-tests where the feedback page would show them; the page must show none of their lines.
+Were the hidden tests run in the student's kernel, student code could read their source:
+`In`, linecache, an audit hook on compile, an IPython callback kept alive by a thread.
+Each route here is a correct submission that also tries to print the hidden tests where
+the feedback page would show them; the page must show none of their lines. They run in
+the tests' own kernel, so the routes find nothing; and an output that does hold a hidden
+test's line (one a student guessed, say) is withheld from the page all the same.
 """
 
 from __future__ import annotations
@@ -64,6 +66,9 @@ ROUTES: dict[str, tuple[dict[str, str], str]] = {
     "linecache": ({"mul": MUL_LINECACHE}, "print(LEAK)"),
     "audit-hook": ({"add": AUDIT}, "print('\\n'.join(SEEN))"),
     "callback-thread": ({"add": CALLBACK_THREAD}, "import time; time.sleep(0.2); print(CELLS)"),
+    # A student who guessed the hidden tests' text prints it, spelt backwards in the source
+    # (which the page shows as it is: the student's own).
+    "guessed": ({}, f"print({chr(10).join(HIDDEN)[::-1]!r}[::-1])"),
 }
 
 
@@ -97,9 +102,22 @@ def test_no_hidden_line_reaches_the_page(pages: dict[str, str], route: str) -> N
 
 
 @pytest.mark.parametrize("route", ["input-history", "input-history-html", "linecache"])
-def test_the_attempt_is_withheld_with_a_note(pages: dict[str, str], route: str) -> None:
-    """These routes do read the hidden tests (so the test above is no vacuous pass)."""
-    assert canonical(WITHHELD) in canonical(pages[route])
+def test_the_routes_find_no_hidden_test_to_show(pages: dict[str, str], route: str) -> None:
+    """These routes read the tests that ran in the student's kernel: none did."""
+    assert canonical(WITHHELD) not in canonical(pages[route])
+
+
+def test_the_input_history_holds_the_students_cells_only(pages: dict[str, str]) -> None:
+    """The page shows the printed `In` (plain text; the cells' own source is highlighted
+    markup, so it does not match): the student's cells, and no test."""
+    page = canonical(pages["input-history"])
+    assert canonical("def mul(a, b):") in page
+    assert canonical("mul(2, 3) == 6") not in page
+
+
+def test_an_output_holding_a_hidden_line_is_withheld_with_a_note(pages: dict[str, str]) -> None:
+    """So the page check above is no vacuous pass: such an output is found and withheld."""
+    assert canonical(WITHHELD) in canonical(pages["guessed"])
 
 
 def test_the_students_own_output_is_shown(pages: dict[str, str]) -> None:
