@@ -32,8 +32,8 @@ import pytest
 
 from autograder.runtime.boundary import (
     BoundaryError,
-    Peer,
     HandleTable,
+    Peer,
     Remote,
     StudentError,
     codec,
@@ -128,6 +128,14 @@ def test_dicts_with_keys_of_plain_data_round_trip() -> None:
     value = {1: "a", (True, "b"): [1.5], None: {2.5: b"x"}, "s": frozenset({(1, 2), "t"})}
     back = round_trip(value)
     assert back == value and [type(k) for k in back] == [type(k) for k in value]
+
+
+def test_object_arrays_of_labels_round_trip() -> None:
+    labels = np.array(["Adelie", None, "Gentoo", 3, 2.5, True], dtype=object).reshape(2, 3)
+    back = round_trip(labels)
+    assert isinstance(back, np.ndarray) and back.dtype == object and back.shape == (2, 3)
+    assert back.tolist() == labels.tolist()
+    assert [type(x) for x in back.ravel()] == [type(x) for x in labels.ravel()]
 
 
 def test_sets_round_trip_as_sets() -> None:
@@ -271,7 +279,7 @@ NOT_PLAIN = {
     "float subclass": SneakyFloat(1.0),
     "str subclass": SneakyStr("x"),
     "object with __array__": ArrayLike(),
-    "object array": np.array([1, "a"], dtype=object),
+    "object array of objects": np.array([1, "a", len], dtype=object),
     "structured array": np.zeros(2, dtype=[("a", "<i4"), ("b", "<f8")]),
     "datetime array": np.array(["2024-01-01"], dtype="datetime64[D]"),
     "text array of over MAX_TEXT_ITEM_CHARS": np.array(["x" * 5000]),
@@ -402,7 +410,10 @@ MALFORMED: dict[str, tuple[bytes, list[bytes]]] = {
     "a tuple without a list": (b'{"t":"tuple","v":{}}', []),
     "a list as a dict key": (b'{"t":"dict","k":[[1]],"v":[1]}', []),
     "a text item too long": (b'{"t":"array","b":0,"dtype":"<U5000","shape":[0]}', [b""]),
-    "a character that is not one": (b'{"t":"array","b":0,"dtype":"<U1","shape":[1]}', [b"\xff" * 4]),
+    "a character that is not one": (
+        b'{"t":"array","b":0,"dtype":"<U1","shape":[1]}',
+        [b"\xff" * 4],
+    ),
     "a dict key twice": (b'{"t":"dict","k":["a","a"],"v":[1,2]}', []),
     "dict keys and values of two lengths": (b'{"t":"dict","k":["a"],"v":[]}', []),
     "a complex of ints": (b'{"t":"complex","v":[1,2]}', []),
@@ -415,6 +426,8 @@ MALFORMED: dict[str, tuple[bytes, list[bytes]]] = {
     "a buffer used twice": (b'[{"t":"bytes","b":0},{"t":"bytes","b":0}]', [b"x"]),
     "a buffer not used": (b"1", [b"x"]),
     "an object dtype": (b'{"t":"array","b":0,"dtype":"|O","shape":[1]}', [b"\0" * 8]),
+    "an object array of a list": (b'{"t":"objects","v":[[1]],"shape":[1]}', []),
+    "an object array of the wrong size": (b'{"t":"objects","v":["a"],"shape":[2]}', []),
     "a datetime dtype": (b'{"t":"array","b":0,"dtype":"<M8[s]","shape":[1]}', [b"\0" * 8]),
     "a string dtype of no size": (b'{"t":"array","b":0,"dtype":"<U0","shape":[1]}', [b""]),
     "a void dtype": (b'{"t":"array","b":0,"dtype":"|V8","shape":[1]}', [b"\0" * 8]),

@@ -87,6 +87,9 @@ MAX_TEXT_ITEM_CHARS = 4096
 """Characters (or bytes) of one item of a text array (numpy's "<U7", "|S5")."""
 _TEXT_DTYPE = re.compile(r"(?:[<>]U|\|S)([1-9][0-9]{0,3})")
 _KEY_TYPES = (str, int, float, bool, bytes, complex, type(None))
+_OBJECT_ITEMS = frozenset({str, int, float, bool, type(None)})
+"""What an object array's items may be for it to cross as data: scikit-learn's labels and
+predictions for text classes are such arrays."""
 
 
 def _is_dtype(name: str) -> bool:
@@ -125,6 +128,7 @@ _NODE_KEYS: dict[str, frozenset[str]] = {
     "handle": frozenset({"t", "id", "type", "back"}),
     "frame": frozenset({"t", "columns", "v", "index"}),
     "set": frozenset({"t", "v"}),
+    "objects": frozenset({"t", "v", "shape"}),
     "frozenset": frozenset({"t", "v"}),
     "series": frozenset({"t", "name", "v", "index"}),
 }
@@ -303,6 +307,18 @@ class _Encoder:
 
     def array(self, value: np.ndarray[Any, Any]) -> Any:
         dtype = value.dtype.str
+        if dtype == "|O" and value.ndim <= MAX_NDIM:
+            items = value.reshape(-1).tolist()
+            if all(type(item) in _OBJECT_ITEMS for item in items):
+                self.budget.items += len(items)
+                if self.budget.items > MAX_ITEMS:
+                    raise self.budget.too_many()
+                for item in items:
+                    if type(item) is str:
+                        self.budget.string(item)
+                    elif type(item) is int:
+                        _check_int(item)
+                return {"t": "objects", "v": items, "shape": list(value.shape)}
         if not _is_dtype(dtype) or value.dtype.fields is not None:
             return self.handle(value, f"a numpy array of dtype {value.dtype}")
         if value.ndim > MAX_NDIM:
@@ -441,7 +457,29 @@ class _Decoder:
             return self.array(node)
         if tag in ("frame", "series"):
             return self.table(tag, node, depth)
+        if tag == "objects":
+            return self.objects(node, depth)
         return self.handle(node)
+
+    def objects(self, node: dict[str, object], depth: int) -> np.ndarray[Any, Any]:
+        """An object array of str, numbers, bools and None (text labels with gaps), made
+        by numpy from the decoded items."""
+        items, shape = node["v"], node["shape"]
+        if type(items) is not list or type(shape) is not list or len(shape) > MAX_NDIM:
+            raise BoundaryError("an object array without a list of items and a shape")
+        count = 1
+        for size in shape:
+            if type(size) is not int or size < 0:
+                raise BoundaryError("an array shape with a size that is not an int >= 0")
+            count *= size
+        if count != len(items):
+            raise BoundaryError(f"an object array of shape {shape} with {len(items)} items")
+        values = [self.value(item, depth + 1) for item in items]
+        if not all(type(item) in _OBJECT_ITEMS for item in values):
+            raise BoundaryError("an object array item that is not a str, number, bool or None")
+        array = np.empty(count, dtype=object)
+        array[:] = values
+        return array.reshape(shape)
 
     def table(self, tag: str, node: dict[str, object], depth: int) -> object:
         """A DataFrame or Series built by pandas' constructors from decoded plain data."""
