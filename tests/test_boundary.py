@@ -1358,3 +1358,16 @@ def test_a_student_side_that_dies_is_a_boundary_error() -> None:
         running["die"]
     assert running.process.wait(timeout=10) == 0
     running.stop()
+
+
+def test_check_is_fitted_works_on_a_students_estimator(student: Student) -> None:
+    """NearestCentroid has no __sklearn_is_fitted__: sklearn's rule (an attribute ending
+    in "_") is applied where the estimator is, since a handle has no vars()."""
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    estimator = student["NearestCentroid"]()
+    with pytest.raises(NotFittedError):
+        check_is_fitted(estimator)
+    estimator.fit(np.array([[0.0], [1.0]]), np.array([0, 1]))
+    check_is_fitted(estimator)

@@ -46,6 +46,7 @@ codec`) inside a package of a random name.
 from __future__ import annotations
 
 import collections
+import functools
 import importlib
 import socket
 import struct
@@ -235,6 +236,13 @@ generator of neighbours, a dict's keys): a handle to one could only be iterated 
 for each item."""
 
 
+def _has_fitted_attributes(estimator: object) -> bool:
+    """scikit-learn's check_is_fitted, for an estimator without __sklearn_is_fitted__: does
+    it have an attribute ending in "_" (its rule)? Asked where the estimator is, since the
+    other side's handle has no vars() to look at."""
+    return any(key.endswith("_") and not key.startswith("__") for key in vars(estimator))
+
+
 class _Undefined(Exception):
     """A lookup of a name the namespace does not have (no traceback of ours to send)."""
 
@@ -371,9 +379,12 @@ class Peer:
                 and name not in FORWARDED_DUNDERS
             ):
                 raise BoundaryError(f"{name!r}: the tests' objects answer public names only")
-            return getattr(request.get("target"), name)
-        if op == "call":
             target: Any = request.get("target")
+            if name == "__sklearn_is_fitted__" and not hasattr(target, name):
+                return functools.partial(_has_fitted_attributes, target)
+            return getattr(target, name)
+        if op == "call":
+            target = request.get("target")
             return target(*_field(request, "args", list), **_field(request, "kwargs", dict))
         if op == "getitem":
             if "key" not in request:
