@@ -646,10 +646,6 @@ def _inplace_add(remote: Any) -> None:
     remote += 1
 
 
-def _set_item(remote: Any) -> None:
-    remote[0] = 1
-
-
 REFUSED: dict[str, Callable[[Any], object]] = {
     "==": lambda r: r == 1,
     "== reflected": lambda r: 1 == r,  # noqa: SIM300 - int's == first, then the Remote's
@@ -699,9 +695,8 @@ REFUSED: dict[str, Callable[[Any], object]] = {
     "divmod": lambda r: divmod(r, 2),
     "&": lambda r: r & 1,
     "<<": lambda r: r << 1,
-    "setattr": lambda r: setattr(r, "x", 1),
+    "setattr of a private name": lambda r: setattr(r, "_x", 1),
     "delattr": lambda r: delattr(r, "x"),
-    "setitem": _set_item,
     "format spec": lambda r: f"{r:.2f}",
     "np.asarray": np.asarray,
     "np.array": np.array,
@@ -939,6 +934,10 @@ def squares(n):
 def counts():
     import collections
     return collections.OrderedDict({0: 5, 1: 7})
+
+
+def reset_counter(counter):
+    counter.calls = 0
 
 
 def ask_tests(op):
@@ -1328,6 +1327,14 @@ def test_the_tests_answer_the_student_only_about_what_they_handed_over(student: 
         student["ask_tests"]("lookup")
     with pytest.raises(BoundaryError, match="does not answer"):
         student["ask_tests"]("import")
+
+    class Counter:
+        calls = 3
+
+    counter = Counter()
+    with pytest.raises(BoundaryError, match="does not answer"):
+        student["reset_counter"](counter)  # the test's count is the test's
+    assert counter.calls == 3
     assert student["answer"]() == 42
 
 
@@ -1371,3 +1378,30 @@ def test_check_is_fitted_works_on_a_students_estimator(student: Student) -> None
         check_is_fitted(estimator)
     estimator.fit(np.array([[0.0], [1.0]]), np.array([0, 1]))
     check_is_fitted(estimator)
+
+
+def test_a_test_sets_attributes_and_items_of_the_students_objects(student: Student) -> None:
+    accumulator = student["Accumulator"]()
+    accumulator.total = 10
+    assert accumulator.add(1).total == 11
+    table = student["Accumulator"]().history  # a list: data, a copy
+    assert table == []
+    holder = student["counts"]()  # an OrderedDict: a handle
+    holder[5] = "five"
+    assert holder[5] == "five"
+    with pytest.raises(TypeError, match="assigned the attribute"):
+        accumulator._private = 1
+
+
+def test_a_test_rebinds_and_deletes_the_students_names(student: Student) -> None:
+    """As nbgrader's own test of a function's use of another: delete it, call, put it back."""
+    answer = student["answer"]
+    student.client.delete("answer")
+    with pytest.raises(NameError):
+        student["answer"]
+    student.client.assign("answer", lambda: 7)  # a stand-in of the test's: a handle there
+    assert student["answer"]() == 7
+    student.client.assign("answer", answer)  # the student's own function, back
+    assert student["answer"]() == 42
+    with pytest.raises(NameError):
+        student.client.delete("never_defined")

@@ -30,26 +30,35 @@ like the student's): standard library, the boundary package it is given, and IPy
 
 from __future__ import annotations
 
+import ast
 import builtins
 import os
 import socket
 import symtable
 from typing import Any
 
-KEEP_OUT = frozenset({"student_side", "get_ipython", "In", "Out", "exit", "quit"})
+KEEP_OUT = frozenset(
+    {"student_side", "get_ipython", "In", "Out", "exit", "quit", "__autograder_student_namespace"}
+)
 """Names this kernel never asks the student's side for."""
 
 
-def read_names(source: str) -> set[str]:
-    """The global names a cell's (Python) source reads and does not itself assign or
-    import: those it may need from elsewhere. Names read in nested scopes (a function,
-    a comprehension, a class body) count when they are global there. A cell that does
-    not compile reads nothing: running it will say why."""
+def read_names(source: str, assigned_too: bool = True) -> set[str]:
+    """The global names a cell's (Python) source reads and does not import: those it may
+    need from elsewhere. With assigned_too, names the cell also assigns count (a test may
+    read one first: `saved = f; del f`); without, only names it never assigns (what a
+    cell needs before it can run at all). Names read in nested scopes (a function, a
+    comprehension, a class body) count when they are global there. A cell that does not
+    compile reads nothing: running it will say why."""
     try:
         top = symtable.symtable(source, "<cell>", "exec")
     except (SyntaxError, ValueError):
         return set()
-    own = {s.get_name() for s in top.get_symbols() if s.is_assigned() or s.is_imported()}
+    own = {
+        s.get_name()
+        for s in top.get_symbols()
+        if s.is_imported() or (s.is_assigned() and not assigned_too)
+    }
     names: set[str] = set()
 
     def walk(table: symtable.SymbolTable) -> None:
@@ -61,6 +70,76 @@ def read_names(source: str) -> set[str]:
 
     walk(top)
     return names - own
+
+
+class MirrorWrites(ast.NodeTransformer):
+    """A test that rebinds or deletes a name it got from the student's namespace does so
+    in the student's namespace too, right after the statement: `del squares` then a call
+    of the student's `sum_of_squares` meets the NameError the test looks for, and
+    `squares = saved` puts the student's function back. Only statements at the cell's
+    top level (and in its if/for/while/try/with blocks) write global names."""
+
+    def __init__(self, trusted: Trusted) -> None:
+        self.trusted = trusted
+
+    def visit_Module(self, node: ast.Module) -> ast.Module:
+        if self.trusted.bound:
+            node.body = self._statements(node.body, set(self.trusted.bound))
+        return node
+
+    def _statements(self, body: list[ast.stmt], names: set[str]) -> list[ast.stmt]:
+        result: list[ast.stmt] = []
+        for statement in body:
+            for field in ("body", "orelse", "finalbody"):
+                inner = getattr(statement, field, None)
+                if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
+                    setattr(statement, field, self._statements(inner, names))
+            for handler in getattr(statement, "handlers", []):
+                handler.body = self._statements(handler.body, names)
+            result.append(statement)
+            result.extend(self._mirrors(statement, names))
+        return result
+
+    def _mirrors(self, statement: ast.stmt, names: set[str]) -> list[ast.stmt]:
+        if isinstance(statement, ast.Delete):
+            targets, verb = statement.targets, "delete"
+        elif isinstance(statement, ast.Assign):
+            targets, verb = statement.targets, "assign"
+        elif isinstance(statement, (ast.AugAssign, ast.AnnAssign)):
+            targets, verb = [statement.target], "assign"
+        else:
+            return []
+        written = [
+            n.id
+            for target in targets
+            for n in ast.walk(target)
+            if isinstance(n, ast.Name) and n.id in names
+        ]
+        mirrors: list[ast.stmt] = []
+        for name in dict.fromkeys(written):
+            args = f"{name!r}" if verb == "delete" else f"{name!r}, {name}"
+            call = ast.parse(f"{MIRROR}.{verb}({args})").body
+            mirrors.extend(ast.copy_location(line, statement) for line in call)
+        return mirrors
+
+
+MIRROR = "__autograder_student_namespace"
+"""The trusted namespace's name for the student's namespace's writer (MirrorWrites)."""
+
+
+class StudentNamespace:
+    """Writes of the test's to the student's namespace (see MirrorWrites)."""
+
+    def __init__(self, trusted: Trusted) -> None:
+        self._trusted = trusted
+
+    def assign(self, name: str, value: object) -> None:
+        self._trusted.client().assign(name, value)
+        self._trusted.bound[name] = value
+
+    def delete(self, name: str) -> None:
+        self._trusted.client().delete(name)
+        self._trusted.bound.pop(name, None)
 
 
 class StudentSide:
@@ -186,7 +265,7 @@ class Trusted:
     def maybe_run(self, raw_cell: str) -> bool:
         """Run a teacher's read-only cell here too when everything it reads is defined here
         already; otherwise it is the student's kernel's alone (it uses the student's work)."""
-        names = read_names(self.shell.transform_cell(raw_cell))
+        names = read_names(self.shell.transform_cell(raw_cell), assigned_too=False)
         namespace = self.shell.user_ns
         if any(n not in namespace and not hasattr(builtins, n) for n in names - KEEP_OUT):
             return False
@@ -206,4 +285,6 @@ def install(
     TRUSTED = Trusted(shell, boundary, path, call_timeout, connect_timeout)
     shell.events.register("pre_run_cell", TRUSTED.before)
     shell.events.register("post_run_cell", TRUSTED.after)
+    shell.ast_transformers.append(MirrorWrites(TRUSTED))
     shell.user_ns["student_side"] = StudentSide(TRUSTED)
+    shell.user_ns[MIRROR] = StudentNamespace(TRUSTED)

@@ -73,7 +73,7 @@ imports (`from . import codec`) find each other there, as they do here."""
 def kernel_program(name: str) -> str:
     """Python source that installs the boundary as the package `name` in a kernel (the
     student's then answers requests with `sys.modules[name].channel.serve(sock,
-    namespace)`; the trusted kernel makes its Client of `.channel`). The sources
+    namespace)`; the trusted kernel makes its Peer of `.channel`). The sources
     travel as string literals, so the kernel's IPython transforms one line per module,
     not their text (as guard.Guard.install_code does)."""
     here = Path(__file__).parent

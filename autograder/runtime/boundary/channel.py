@@ -1,30 +1,37 @@
-"""Requests from the grading side to the student's side over a connected stream socket.
+"""Requests between the two kernels over a connected stream socket.
 
-The grading side (Client) sends requests; the student's side (serve, a loop run in the
-student's kernel) answers each in turn. A request is one of:
+Each end (a Peer) sends requests and answers the other's. The trusted kernel, which runs
+the tests, asks the student's kernel (which answers while a test runs, serve_at):
 
     lookup   a global name of the student's namespace     -> its value
+    assign   a global name of the student's namespace is bound to a value
+    delete   a global name of the student's namespace is removed
     getattr  an attribute of a handle                      -> its value
+    setattr  a public attribute of a handle is set
     call     a handle, with args and kwargs                -> the return value
     getitem  a handle's item                               -> its value
-    import   a module of the student's side, by name         -> a handle to it
+    setitem  a handle's item is set
+    import   a module of the student's side, by name       -> a handle to it
     release  nothing (ids to forget ride along every request, see below)
     pause    the loop returns after answering; the connection and the handles stay, for
-             the next serve() (the grading side's next test)
+             the next serve() (the next test)
     shutdown the loop ends after answering
 
-and each value comes back as plain data, or as a handle (a Remote here) when it is not.
-Arguments are plain data or Remotes of this connection; nothing else of the grading side
-reaches the student's code. An exception of the student's code comes back as data and is
-raised here (handles.student_error); a request the student's side cannot read, or a
-result too large to send, comes back as "refused" and is raised as BoundaryError.
+and the student's code, while it runs for a test, may ask the trusted kernel getattr,
+call and getitem about the objects the test handed it (TRUSTED_SERVES), never more.
+
+Each value comes back as plain data, or as a handle (a Remote) when it is not.
+Arguments are plain data or Remotes; any other object of the sender's goes as a handle of
+its own. An exception of the code called comes back as data and is raised at the caller
+(handles.student_error); a request the other end cannot read, or a result too large to
+send, comes back as "refused" and is raised as BoundaryError.
 
 Frames: b"AGB1", the body's length (8 bytes, big-endian), then the body: the header's
 length and the number of buffers (4 bytes each), each buffer's length (8 bytes), the
 codec's JSON header, the buffers. A frame is at most MAX_FRAME_BYTES; a larger length is
 refused before anything is allocated for it.
 
-Deadlines: every call of the Client has one (`timeout`, seconds, for the whole call:
+Deadlines: every request of the trusted end has one (`timeout`, seconds, for the whole call:
 sending, the student's code running, reading the answer) and raises TimeoutError when it
 passes. The call is then abandoned, not the connection: a partly read answer is kept and
 finished later, every request carries a sequence number, and answers to abandoned
@@ -33,14 +40,13 @@ owner of the student's process should interrupt it (SIGINT: KeyboardInterrupt in
 student's code, which serve answers like any exception) or end it.
 
 Handles are released without a message of their own: a Remote that is garbage-collected
-queues its id (Peer.forget, safe from `__del__` at any moment), and the next request
-carries the queued ids to the student's side, which drops them from its table first.
+queues its id and how often it came (Peer.forget, safe from `__del__` at any moment),
+and the next request carries them to the owner, which drops an object once every copy it
+sent is released (handles.HandleTable).
 
-The student's side, serve(), and what it uses (FrameReader, send_frame, codec,
-handles.HandleTable, handles.describe_exception) need the standard library and numpy
-only: this file, handles.py and codec.py are sent as source into the student's kernel
-(boundary.kernel_program), where they import each other relatively (`from . import
-codec`) inside a package of a random name.
+This file, handles.py and codec.py need the standard library and numpy only: they are
+sent as source into both kernels (boundary.kernel_program), where they import each other
+relatively (`from . import codec`) inside a package of a random name.
 """
 
 from __future__ import annotations
@@ -77,12 +83,27 @@ MAX_FRAME_BYTES = (
 )
 """A body of the largest header and buffers the codec makes."""
 DEFAULT_TIMEOUT = 30.0
-"""Seconds a call may take, unless Client(timeout=...) says otherwise."""
+"""Seconds a call may take, unless Peer(timeout=...) says otherwise."""
 _JOIN_BELOW = 1 << 20
 """Frames smaller than this are sent as one bytes object (one system call): most are."""
 _READ_AHEAD = 1 << 16
 """Bytes asked of one recv while a frame is small or its length not yet known."""
-OPS = frozenset({"lookup", "import", "getattr", "call", "getitem", "release", "pause", "shutdown"})
+OPS = frozenset(
+    {
+        "lookup",
+        "assign",
+        "delete",
+        "import",
+        "getattr",
+        "setattr",
+        "call",
+        "getitem",
+        "setitem",
+        "release",
+        "pause",
+        "shutdown",
+    }
+)
 
 Frame = tuple[memoryview, list[memoryview]]
 
@@ -369,8 +390,29 @@ class Peer:
                 return self.namespace[name]
             except KeyError:
                 raise _Undefined(f"name {name!r} is not defined in the student's code") from None
+        if op == "assign":
+            self.namespace[_field(request, "name", str)] = request.get("value")  # type: ignore[index]
+            return None
+        if op == "delete":
+            name = _field(request, "name", str)
+            try:
+                del self.namespace[name]  # type: ignore[attr-defined]
+            except KeyError:
+                raise _Undefined(f"name {name!r} is not defined in the student's code") from None
+            return None
         if op == "import":
             return importlib.import_module(_field(request, "name", str))
+        if op == "setattr":
+            name = _field(request, "name", str)
+            if name.startswith("_"):
+                raise BoundaryError(f"{name!r}: only public attributes are set")
+            setattr(request.get("target"), name, request.get("value"))
+            return None
+        if op == "setitem":
+            if "key" not in request:
+                raise BoundaryError("a setitem request without a key")
+            request.get("target")[request["key"]] = request.get("value")  # type: ignore[index]
+            return None
         if op == "getattr":
             name = _field(request, "name", str)
             if (
@@ -443,6 +485,27 @@ class Peer:
         return self._request(
             {"op": "getitem", "target": target, "key": key}, f"getting an item of {target!r}"
         )
+
+    def remote_setattr(self, target: Remote, name: str, value: Any) -> None:
+        self._request(
+            {"op": "setattr", "target": target, "name": name, "value": value},
+            f"setting {target!r}.{name}",
+        )
+
+    def remote_setitem(self, target: Remote, key: Any, value: Any) -> None:
+        self._request(
+            {"op": "setitem", "target": target, "key": key, "value": value},
+            f"setting an item of {target!r}",
+        )
+
+    def assign(self, name: str, value: Any) -> None:
+        """Bind a global name of the student's namespace (a test rebinding the student's
+        function to a stand-in, or back)."""
+        self._request({"op": "assign", "name": name, "value": value}, f"assigning {name!r}")
+
+    def delete(self, name: str) -> None:
+        """Remove a global name of the student's namespace (NameError if it has none)."""
+        self._request({"op": "delete", "name": name}, f"deleting {name!r}")
 
     def release(self) -> None:
         """Send the ids of the Remotes collected so far now, not with the next request."""

@@ -1,15 +1,16 @@
 """Handles: objects that are not plain data stay with the side that made them.
 
-The student's side keeps its objects in a HandleTable and sends only their ids. The
-grading side holds a Remote for each id: a proxy that can be passed back, and asked for
-an attribute, called, or indexed, each of which is a request to the student's side. It
-can do nothing else. Comparing, truth, len, iteration, hashing, conversion to a number or
-an array, arithmetic and attribute assignment all raise TypeError on the grading side,
-without asking the student: each of them is a question whose answer the student's object
-would choose (`__eq__` returning True, `__array_interface__` pointing anywhere in the
-grader's memory), so the grading side never asks it. A test converts in the student's
-code (a method returning a list or an array) or tests the object's methods, whose
-results cross as plain data.
+Each side keeps its objects in a HandleTable and sends only their ids; the other side
+holds a Remote for each id: a proxy that can be passed back, called, asked for a public
+attribute or an item, or given a public attribute or an item, each of which is a request
+to the owner. It can do nothing else. Comparing, truth, len, iteration, hashing,
+conversion to a number or an array and arithmetic all raise TypeError on the grading
+side, without asking the student: each of them is a question whose answer the student's
+object would choose (`__eq__` returning True, `__array_interface__` pointing anywhere in
+the grader's memory), so the grading side never asks it. A test converts in the
+student's code (a method returning a list or an array) or tests the object's methods,
+whose results cross as plain data. (The student's side holds Remotes of what a test hands
+it; the trusted side answers only calls, public attributes and items of those.)
 
 Attribute names: public names are forwarded. Dunder and underscore names are answered
 locally with AttributeError, because those are how libraries on the grading side probe
@@ -233,13 +234,17 @@ def student_error(data: object) -> Exception:
 
 
 class Forwarder(Protocol):
-    """What a Remote asks of the connection to the student's side (channel.Client)."""
+    """What a Remote asks of the connection to the other side (channel.Peer)."""
 
     def remote_getattr(self, target: Remote, name: str) -> Any: ...
 
     def remote_call(self, target: Remote, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any: ...
 
     def remote_getitem(self, target: Remote, key: Any) -> Any: ...
+
+    def remote_setattr(self, target: Remote, name: str, value: Any) -> None: ...
+
+    def remote_setitem(self, target: Remote, key: Any, value: Any) -> None: ...
 
     def forget(self, handle_id: int) -> None:
         """The Remote is gone (called from `__del__`: must not block or send)."""
@@ -289,6 +294,16 @@ class Remote:
     def __getitem__(self, key: Any) -> Any:
         return self.__forwarder.remote_getitem(self, key)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        """A public attribute of the student's object is set there (a test setting a
+        hyperparameter, an environment's field): the value crosses like an argument."""
+        if name.startswith("_"):
+            raise TypeError(_refusal_message(self, f"assigned the attribute {name!r}"))
+        self.__forwarder.remote_setattr(self, name, value)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self.__forwarder.remote_setitem(self, key, value)
+
     def __repr__(self) -> str:
         """Local: the handle and the type name the student's side gave (escaped)."""
         return f"<object from the student's code: {self.__type!r}, handle {self.__id}>"
@@ -318,9 +333,7 @@ class Remote:
     __iter__ = _refuse("iterated")
     __reversed__ = _refuse("iterated")
     __contains__ = _refuse("searched with `in`")
-    __setitem__ = _refuse("assigned items")
     __delitem__ = _refuse("assigned items")
-    __setattr__ = _refuse("assigned attributes")
     __delattr__ = _refuse("assigned attributes")
     __int__ = _refuse("converted to int")
     __float__ = _refuse("converted to float")
@@ -355,7 +368,7 @@ _SLOTS = frozenset({"_Remote__id", "_Remote__type", "_Remote__forwarder"})
 
 
 def handle_of(remote: Remote) -> tuple[int, str, Forwarder]:
-    """The handle's id, type name and connection, for encoding it (channel.Client)."""
+    """The handle's id, type name and connection, for encoding it (channel.Peer)."""
     return (
         object.__getattribute__(remote, "_Remote__id"),
         object.__getattribute__(remote, "_Remote__type"),
