@@ -1,6 +1,3 @@
-# NOT HELD YET: minimax with a transposition table but no alpha-beta pruning.
-# Today it earns test_alphabeta_pruning 2 points (autograder validate, 2026-12-06), so it is not
-# in the course config; list it there, capped at 0, once the tests refuse it (issue 20).
 # %% alphabeta
 import math
 
