@@ -102,3 +102,32 @@ def test_a_read_only_cell_runs_in_the_trusted_kernel_only_if_it_needs_nothing_el
     assert trusted.maybe_run("X, y = load()\nX = X[y > 0]") is False  # load: not defined
     assert trusted.maybe_run("model = build_model()") is False  # the student's function
     assert trusted.shell.ran == ["X = math.pi * 2\ndef helper():\n    return X"]
+
+
+class _Client:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, object]] = []
+
+    def assign(self, name: str, value: object) -> None:
+        self.sent.append((name, value))
+
+
+def test_a_tests_data_never_reaches_the_students_namespace() -> None:
+    """`expected = 42` in a hidden test must not rebind a student's `expected`; putting
+    back the student's own object, or a stand-in function of the test's, does go."""
+    from autograder.runtime.boundary.handles import Remote
+    from autograder.runtime.trusted_kernel import StudentNamespace
+
+    client = _Client()
+    trusted: Any = SimpleNamespace(
+        bound={},
+        client=lambda: client,
+        boundary=SimpleNamespace(handles=SimpleNamespace(Remote=Remote)),
+    )
+    writer = StudentNamespace(trusted)
+    own = Remote(SimpleNamespace(forget=lambda handle_id: None), 1, "list")  # type: ignore[arg-type]
+    writer.assign("expected", 42)
+    writer.assign("table", [1, 2])
+    writer.assign("squares", own)
+    writer.assign("helper", len)
+    assert [name for name, _ in client.sent] == ["squares", "helper"]

@@ -52,9 +52,9 @@ BUDGET_ENAME = "NotebookTimeout"
 # zmq polls in whole milliseconds and may return a little early: a cell timeout this
 # close to the wall is the wall.
 WALL_SLACK = 0.05
-SERVE_GRACE = 5.0
+SERVE_GRACE = (1.0, 5.0)
 """Seconds the student's kernel has to stop serving once a test has ended, before it is
-interrupted, and again before it is stopped."""
+interrupted; and once interrupted, before it is stopped."""
 
 
 class NotebookBudgetExceeded(TimeoutError):
@@ -295,20 +295,18 @@ class SandboxedExecute(BudgetedExecute):
         trusted kernel has paused it; a student's function still running (the test gave up
         on it) is interrupted, and a kernel that will not stop even then is stopped: its
         later cells cannot run, and its later tests fail."""
-        for attempt in ("wait", "interrupt", "stop"):
-            if attempt == "interrupt":
-                with contextlib.suppress(Exception):
-                    await ensure_async(self.km.interrupt_kernel())
-            if attempt == "stop":
-                self._report(
-                    "the student's code did not return after a test ended, even when "
-                    "interrupted: its kernel was stopped, and the cells after it did not run"
-                )
-                with contextlib.suppress(Exception):
-                    await ensure_async(self.km.shutdown_kernel(now=True))
-                return
-            if await self._reply_in(self.kc, msg_id, SERVE_GRACE) is not None:
-                return
+        if await self._reply_in(self.kc, msg_id, SERVE_GRACE[0]) is not None:
+            return
+        with contextlib.suppress(Exception):
+            await ensure_async(self.km.interrupt_kernel())
+        if await self._reply_in(self.kc, msg_id, SERVE_GRACE[1]) is not None:
+            return
+        self._report(
+            "the student's code did not return after a test ended, even when "
+            "interrupted: its kernel was stopped, and the cells after it did not run"
+        )
+        with contextlib.suppress(Exception):
+            await ensure_async(self.km.shutdown_kernel(now=True))
 
     async def _reply_in(self, kc: Any, msg_id: str, seconds: float) -> dict | None:
         """The shell reply to msg_id within `seconds` (and the notebook's budget), or None."""

@@ -37,6 +37,9 @@ import socket
 import symtable
 from typing import Any
 
+PAUSE_TIMEOUT = 0.5
+"""Seconds the end of a test waits for the student's kernel to stop serving; one still
+busy in a call the test gave up on is then the grader's to interrupt."""
 KEEP_OUT = frozenset(
     {"student_side", "get_ipython", "In", "Out", "exit", "quit", "__autograder_student_namespace"}
 )
@@ -76,8 +79,9 @@ class MirrorWrites(ast.NodeTransformer):
     """A test that rebinds or deletes a name it got from the student's namespace does so
     in the student's namespace too, right after the statement: `del squares` then a call
     of the student's `sum_of_squares` meets the NameError the test looks for, and
-    `squares = saved` puts the student's function back. Only statements at the cell's
-    top level (and in its if/for/while/try/with blocks) write global names."""
+    `squares = saved` puts the student's function back (StudentNamespace.assign says
+    which values go). Only statements at the cell's top level (and in its if/for/while/
+    try/with blocks) write global names."""
 
     def __init__(self, trusted: Trusted) -> None:
         self.trusted = trusted
@@ -134,6 +138,12 @@ class StudentNamespace:
         self._trusted = trusted
 
     def assign(self, name: str, value: object) -> None:
+        """Only the student's own objects (put back) and callables of the test's (a
+        stand-in for the student's function) are written there: never data, which may be
+        the hidden tests' (`expected = 42` must not reach a student's `expected`)."""
+        remote = type(value) is self._trusted.boundary.handles.Remote
+        if not (remote or callable(value)):
+            return
         self._trusted.client().assign(name, value)
         self._trusted.bound[name] = value
 
@@ -254,7 +264,7 @@ class Trusted:
         self.bound.clear()
         if self._client is None:
             return
-        timeout, self._client.timeout = self._client.timeout, 2.0
+        timeout, self._client.timeout = self._client.timeout, PAUSE_TIMEOUT
         try:
             self._client.pause()
         except Exception:
