@@ -842,12 +842,14 @@ def test_a_builtin_exception_arrives_as_a_student_error_that_is_also_the_builtin
     error = crossed(ValueError("bad input"))
     assert isinstance(error, StudentError) and isinstance(error, ValueError)
     assert error.type_name == "ValueError" and error.message == "bad input"
-    assert str(error) == "ValueError: bad input"
+    # Shown as the student's own would be: "ValueError: bad input" in a traceback.
+    assert type(error).__name__ == "ValueError" and str(error) == "bad input"
     with pytest.raises(ValueError, match="bad input"):
         raise error
     subclass = crossed(StudentsError("k"))
     assert isinstance(subclass, KeyError) and isinstance(subclass, StudentError)
     assert subclass.type_name.endswith("StudentsError")
+    assert str(subclass).endswith("StudentsError: 'k'")  # a class of the student's: named
     assert isinstance(crossed(np.linalg.LinAlgError("singular")), ValueError)
 
 

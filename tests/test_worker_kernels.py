@@ -140,15 +140,18 @@ def test_a_worker_state_is_kept_only_once_it_is_fully_built(
 
     monkeypatch.setattr(Sandbox, "prepare", prepare)
     monkeypatch.setattr(worker, "_state", None)
-    monkeypatch.setattr(worker, "_claim", (61994, -1))
+    monkeypatch.setattr(worker, "_claims", [(61994, -1), (61995, -1)])
     limits = Limits(disk_mb=17)
     with pytest.raises(OSError, match="no room"):
         worker.state(limits)
     assert worker._state is None
     again = worker.state(limits)
-    assert len(prepared) == 2
+    assert len(prepared) == 3  # the failed one, then the student's and the tests' sandboxes
     assert again.server is not None and worker._state is again
     assert again.root == Path("/run/autograder/sandbox-61994")
+    assert again.trusted is not None and again.trusted.server is not None
+    assert again.trusted.root == Path("/run/autograder/sandbox-61995")
+    assert again.trusted.sandbox.peer == again.sandbox.boundary
 
 
 def test_kernel_stderr_is_kept_short_and_plain() -> None:

@@ -188,12 +188,16 @@ class StudentError(Exception):
     its traceback (never the student's exception object)."""
 
     def __init__(self, type_name: str, message: str, traceback: str = "") -> None:
-        super().__init__(f"{type_name}: {message}" if message else type_name)
+        super().__init__(message)
         self.type_name = type_name
         self.message = message
         self.traceback = traceback
 
     def __str__(self) -> str:
+        """The message, as the student's exception would say it; with its type's name
+        first when that is not this class's (a student's own exception class)."""
+        if self.type_name == type(self).__name__:
+            return self.message
         return f"{self.type_name}: {self.message}" if self.message else self.type_name
 
     def __reduce__(self) -> tuple[Callable[..., StudentError], tuple[str | None, str, str, str]]:
@@ -204,11 +208,16 @@ class StudentError(Exception):
 _STUDENT_ERRORS: dict[str, type[StudentError]] = {
     name: cast(
         "type[StudentError]",
-        type(f"Student{name}", (StudentError, getattr(builtins, name)), {"__module__": __name__}),
+        type(
+            name,
+            (StudentError, getattr(builtins, name)),
+            {"__module__": __name__, "__qualname__": f"Student{name}"},
+        ),
     )
     for name in MAPPED_ERRORS
 }
-"""StudentError classes that are also the builtin exception: StudentValueError, ..."""
+"""StudentError classes that are also the builtin exception, named as it is (a failing
+test then reads "ValueError: ..."), qualified StudentValueError, ..."""
 
 
 def _rebuild(base: str | None, type_name: str, message: str, tb: str) -> StudentError:
