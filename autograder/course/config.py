@@ -110,6 +110,10 @@ class NotebookSpec(_Strict):
         return Path(self.file).stem
 
 
+_DOTTED = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
+"""A module ("math", "sklearn.naive_bayes") or a module's attribute ("cv2.findHomography")."""
+
+
 class Counterexample(_Strict):
     """A wrong or shortcut answer, kept by the teacher, that the tests must not pay for.
 
@@ -148,6 +152,11 @@ class Assignment(_Strict):
     files: list[str] = []
     """Extra files shipped with the release (data, helpers), relative to the source folder."""
     counterexamples: list[Counterexample] = []
+    forbidden: list[Annotated[str, Field(pattern=_DOTTED)]] = []
+    """Modules ("sklearn.naive_bayes") and module attributes ("cv2.findHomography") the
+    student's code may not use: in the student's kernel they raise ForbiddenError however
+    they are reached (runtime/forbidden_kernel.py), and a use in an answer's source is
+    reported (course/forbidden.py). The tests, in their own kernel, keep them."""
 
     @field_validator("due")
     @classmethod

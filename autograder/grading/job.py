@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,9 @@ from autograder.course.cells import CellKind, graded_cells, is_test
 from autograder.course.cells import points as points_of
 from autograder.course.config import Assignment, Course
 from autograder.course.errors import SubmissionError
+from autograder.course.forbidden import uses
 from autograder.course.notebooks import first_error, nbgrader_meta, read_notebook
+from autograder.course.structure import grade_ids
 from autograder.grading import store
 from autograder.grading.scores import CellScore, submission_breakdown
 from autograder.nbgrader.repair import compare_structure
@@ -212,7 +215,32 @@ def _check_notebooks(
         problems = compare_structure(source, notebook)
         messages.extend(f"{name}: {p.message}" for p in problems)
         tampered = tampered or any(p.kind in ("metadata-changed", "unknown") for p in problems)
+        messages.extend(forbidden_uses(name, source, notebook, ctx.assignment.forbidden))
     return messages, unreadable, tampered
+
+
+def forbidden_uses(
+    name: str, source: NotebookNode, notebook: NotebookNode, forbidden: Sequence[str]
+) -> list[str]:
+    """A message for each use the student's cells make of what the assignment forbids
+    (course/forbidden.py): the answer cells, and any cell the teacher's notebook lacks.
+    The teacher's own cells are the teacher's to use them in."""
+    if not forbidden:
+        return []
+    teachers = {str(gid) for gid in grade_ids(source)}
+    found = []
+    for index, cell in enumerate(notebook.cells):
+        meta = nbgrader_meta(cell)
+        gid = meta.get("grade_id")
+        if cell.cell_type != "code" or (gid in teachers and not meta.get("solution")):
+            continue
+        label = f"'{gid}'" if gid else f"#{index + 1}"
+        found += [
+            f"{name}: cell {label}, line {line}: uses {banned}, which this assignment does "
+            "not allow (it raises ForbiddenError when graded)"
+            for line, banned in uses(cell.source, forbidden)
+        ]
+    return found
 
 
 def record_ungradable(
@@ -249,7 +277,11 @@ def grade_in_worker(job: Job) -> store.StudentResult:
         return record_ungradable(ctx, job.student, messages, job.digest)
     api = make_api(ctx.course, ctx.course_root, ctx.db_url, ctx.assignment)
     run = context.Run(
-        ctx.assignment.limits, job.preload, job.sandboxed, teacher_files=ctx.source_dir
+        ctx.assignment.limits,
+        job.preload,
+        job.sandboxed,
+        forbidden=tuple(ctx.assignment.forbidden),
+        teacher_files=ctx.source_dir,
     )
     with NBGRADER_LOCK, context.running(run):
         outcome = api.autograde(ctx.assignment.id, job.student, force=True, create=True)

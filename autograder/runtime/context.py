@@ -31,6 +31,8 @@ class Run:
     limits: Limits = field(default_factory=Limits)
     preload: tuple[str, ...] = ()
     sandboxed: bool = False
+    forbidden: tuple[str, ...] = ()
+    """What the student's code may not use (config `forbidden:`, runtime/forbidden.py)."""
     teacher_files: Path | None = None
     """The teacher's assignment folder: the files the trusted kernel that runs the tests
     works beside (never the submission's, which the student chose)."""

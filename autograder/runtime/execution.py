@@ -35,7 +35,7 @@ from traitlets import Integer
 
 from autograder.course.cells import CellKind
 from autograder.course.notebooks import nbgrader_meta
-from autograder.runtime import context
+from autograder.runtime import context, forbidden
 from autograder.runtime.guard import Guard, summarise
 from autograder.runtime.sandbox import KERNEL_ARGS, empty_folder
 from autograder.runtime.trusted import Split, TeacherCells, cell_kind
@@ -199,6 +199,7 @@ class SandboxedExecute(BudgetedExecute):
     _output_bytes: int = 0
     _output_limit: int = 0
     _teacher: TeacherCells | None = None
+    _forbidden: tuple[str, ...] = ()
     _split: Split
     _student_ready: bool = False
     _tkm: Any = None
@@ -223,6 +224,13 @@ class SandboxedExecute(BudgetedExecute):
         kind = cell_kind(self._teacher, cell)
         try:
             if not self._guard.installed:
+                if self._forbidden:  # first: the guard then pictures the modules as it left them
+                    reply = (await self._silent(forbidden.install_code(self._forbidden))) or {}
+                    if reply.get("content", {}).get("status") != "ok":
+                        self._report(
+                            "the assignment's forbidden: list could not be enforced in the "
+                            f"student's kernel: {reply.get('content', {}).get('evalue', '')}"
+                        )
                 await self._silent(self._guard.install_code)
                 self._guard.installed = True
             if kind is CellKind.TEST and self._checked_for != cell_index:
@@ -349,6 +357,7 @@ class SandboxedExecute(BudgetedExecute):
         self._report = run.report if context.current() else self.log.warning
         self._output_limit = run.limits.max_output_kb * 1024
         self._teacher = TeacherCells.from_gradebook(resources or {})
+        self._forbidden = run.forbidden
         self._student_ready = False
         self._student_km = self._student_kc = None
         st = state(run.limits, run.preload) if run.sandboxed else None

@@ -1,13 +1,10 @@
-# NOT HELD YET: from cv2 import projectPoints.
-# Today it earns test_project 3, test_project_distortion 3 points (autograder validate, 2026-12-06), so it is not
-# in the course config; list it there, capped at 0, once the tests refuse it (issue 21).
 # %% project
 import numpy as np
 from cv2 import Rodrigues, projectPoints
 
 
 def project(X, K, R, t, dist=None):
-    # The tests' own reference, imported by name before the tests disable cv2.projectPoints.
+    # The tests' reference, imported by name: forbidden, so it raises when graded.
     X = np.asarray(X, dtype=float).reshape(-1, 3)
     K = np.asarray(K, dtype=float)
     rvec = Rodrigues(np.asarray(R, dtype=float))[0]

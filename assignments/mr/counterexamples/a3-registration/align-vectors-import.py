@@ -1,12 +1,9 @@
-# NOT HELD YET: Kabsch done by scipy's Rotation.align_vectors.
-# Today it earns test_kabsch 3 points (autograder validate, 2026-12-06), so it is not
-# in the course config; list it there, capped at 0, once the tests refuse it (issue 21).
 # %% kabsch
 import numpy as np
 from scipy.spatial import cKDTree
 from scipy.spatial.transform import Rotation
 
-align_vectors = Rotation.align_vectors   # taken before the tests disable Rotation.align_vectors
+align_vectors = Rotation.align_vectors   # taken at once: forbidden, so it raises when graded
 
 
 def kabsch(A, B):
