@@ -107,3 +107,22 @@ def test_partial_credit_and_a_written_answer_are_reported(tmp_path: Path) -> Non
     assert result.returncode == 1
     assert "FAIL test_partial (2 points): partial credit: 1.5 of 2 points" in result.stdout
     assert "Not answered yet: explain_add" in result.stdout
+
+
+def test_a_use_of_what_the_assignment_forbids_is_named_before_grading(
+    repo: Path, tmp_path: Path
+) -> None:
+    """It works on the student's machine, so the visible tests pass: the check says that
+    grading will refuse it, where, and fails."""
+    from tests.factory import course_config, write_config
+
+    config = course_config()
+    config["assignments"][0]["forbidden"] = ["operator.add"]
+    write_config(repo, config)
+    assert invoker(repo)("release", "demo", "a1").exit_code == 0
+    release = nbformat.read(repo / "assignments/demo/release/a1/demo.ipynb", as_version=4)
+    borrowed = "from operator import add as plus\ndef add(a, b):\n    return plus(a, b)"
+    result = run_check(answered(release, {**ANSWERS, "add": borrowed}), tmp_path / "student")
+    assert "2 of 2 visible tests pass" in result.stdout
+    assert "cell 'add', line 1: operator.add" in result.stdout
+    assert result.returncode == 1

@@ -32,6 +32,13 @@ def check(notebook: Path, timeout: int | None) -> None:
         out.print(Text.assemble("  ", marks.get(test.status, ("NOT RUN", "red")), line))
     if report.unanswered:
         out.print(literal(f"Not answered yet: {', '.join(report.unanswered)}"))
+    if report.forbidden:
+        out.print(
+            "[red]Uses what this assignment forbids: it works here, but raises "
+            "ForbiddenError when your work is graded, and the tests using it fail:[/]"
+        )
+        for use in report.forbidden:
+            out.print(literal(f"  - {use}"))
     if report.kernel_died:
         out.print(
             "[red]The notebook stopped its own kernel (exit() or a crash); "
@@ -48,5 +55,5 @@ def check(notebook: Path, timeout: int | None) -> None:
         f"{passed} of {len(report.tests)} visible tests pass. "
         "Hidden tests check more when your work is graded."
     )
-    if not (report.gradable and report.all_pass and not report.unanswered):
+    if not (report.gradable and report.all_pass and not report.unanswered) or report.forbidden:
         sys.exit(1)

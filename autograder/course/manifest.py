@@ -42,6 +42,7 @@ def build(
         "assignment": assignment.id,
         "notebook": spec.file,
         "cell_timeout": assignment.limits.cell_timeout,
+        "forbidden": list(assignment.forbidden),
         "cells": cells,
     }
 

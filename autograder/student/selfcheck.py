@@ -18,6 +18,7 @@ from nbgrader.utils import determine_grade
 
 from autograder.course import manifest as manifest_mod
 from autograder.course.cells import is_test, kind_of
+from autograder.course.forbidden import uses
 from autograder.course.notebooks import TEXT_STUB, first_error, nbgrader_meta, read_notebook
 
 PASS, FAIL, TODO, NOT_RUN = "pass", "fail", "not answered", "not run"
@@ -40,6 +41,9 @@ class CheckReport:
     unanswered: list[str] = field(default_factory=list)
     gradability: list[str] = field(default_factory=list)
     kernel_died: bool = False
+    forbidden: list[str] = field(default_factory=list)
+    """Uses of what the assignment forbids, in the student's cells: they work here, and
+    raise ForbiddenError when graded."""
 
     @property
     def gradable(self) -> bool:
@@ -93,9 +97,15 @@ def check_notebook(path: Path, timeout: int | None = None) -> CheckReport:
             "this notebook has no assignment manifest: was it downloaded from "
             "the course's Assignments page?"
         ]
-    for cell in notebook.cells:
+    banned = [str(name) for name in manifest.get("forbidden", [])]
+    for index, cell in enumerate(notebook.cells):
         meta = nbgrader_meta(cell)
         kind = kind_of(cell)
+        if cell.cell_type == "code" and (kind is None or kind.written_by_student):
+            label = f"'{meta['grade_id']}'" if meta.get("grade_id") else f"#{index + 1}"
+            report.forbidden += [
+                f"cell {label}, line {line}: {name}" for line, name in uses(cell.source, banned)
+            ]
         if (kind is not None and kind.written_by_student) and (
             "raise NotImplementedError" in cell.source or cell.source.strip() == TEXT_STUB
         ):
