@@ -174,14 +174,18 @@ class BudgetedExecute(Execute):
         if poll.done() and not poll.cancelled():
             poll.result()
 
+    def _kernels(self) -> list[Any]:
+        """Every kernel the notebook runs in: the wall stops them all."""
+        return [self.km]
+
     async def _stop_at_wall(self) -> None:
-        """Kill the kernel (once): nothing the notebook does may run past its budget."""
+        """Kill the kernels (once): nothing the notebook does may run past its budget."""
         if self._walled:
             return
         self._walled = True
         if self._wall is not None:
             self._wall.set()
-        for km in (self.km, getattr(self, "_student_km", None), getattr(self, "_tkm", None)):
+        for km in self._kernels():
             if km is not None:
                 with contextlib.suppress(Exception):  # already dead is fine
                     await ensure_async(km.shutdown_kernel(now=True))
@@ -333,6 +337,11 @@ class SandboxedExecute(BudgetedExecute):
     async def _silent_in(self, kc: Any, code: str, seconds: float | None = None) -> dict | None:
         msg_id = kc.execute(code, silent=True, store_history=False)
         return await self._reply_in(kc, msg_id, self.timeout if seconds is None else seconds)
+
+    def _kernels(self) -> list[Any]:
+        """The student's kernel and the trusted one (while a test runs, self.km is the
+        trusted kernel's and _student_km the student's)."""
+        return [self.km, self._student_km, self._tkm]
 
     def _runs(self, cell: NotebookNode) -> bool:
         """Whether nbclient sends this cell to the kernel."""
