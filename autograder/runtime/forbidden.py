@@ -11,6 +11,8 @@ import secrets
 from collections.abc import Sequence
 from pathlib import Path
 
+from autograder.runtime.kernel_code import module_program
+
 KERNEL_SOURCE = (Path(__file__).parent / "forbidden_kernel.py").read_text()
 
 
@@ -18,13 +20,4 @@ def install_code(names: Sequence[str]) -> str:
     """Source that installs forbidden_kernel as a module of a random name and forbids
     `names` (module and attribute names, as the config lists them)."""
     name = f"_autograder_forbidden_{secrets.token_hex(6)}"
-    return (
-        "def __autograder_forbid(name, source, names):\n"
-        "    import sys, types\n"
-        "    module = types.ModuleType(name)\n"
-        "    sys.modules[name] = module\n"
-        "    exec(compile(source, f'<{name}>', 'exec'), module.__dict__)\n"
-        "    module.install(names)\n"
-        f"__autograder_forbid({name!r}, {KERNEL_SOURCE!r}, {list(names)!r})\n"
-        "del __autograder_forbid\n"
-    )
+    return module_program(name, KERNEL_SOURCE, f"install({list(names)!r})")

@@ -21,6 +21,7 @@ from nbformat import NotebookNode
 from autograder.course.cells import CellKind, kind_of_meta
 from autograder.course.notebooks import nbgrader_meta
 from autograder.runtime.boundary import kernel_program
+from autograder.runtime.kernel_code import module_program
 
 KERNEL_SOURCE = (Path(__file__).parent / "trusted_kernel.py").read_text()
 CONNECT_TIMEOUT = 10.0
@@ -125,18 +126,11 @@ class Split:
 
     def trusted_setup(self, call_timeout: float) -> str:
         """Code the trusted kernel runs first: the boundary, then trusted_kernel listening."""
-        return (
-            kernel_program(self.boundary)
-            + "def __autograder_trusted(name, source, boundary, *args):\n"
-            "    import sys, types\n"
-            "    module = types.ModuleType(name)\n"
-            "    sys.modules[name] = module\n"
-            "    exec(compile(source, f'<{name}>', 'exec'), module.__dict__)\n"
-            "    module.install(get_ipython(), sys.modules[boundary], *args)\n"
-            f"__autograder_trusted({self.module!r}, {KERNEL_SOURCE!r}, {self.boundary!r}, "
-            f"{self.socket_path!r}, {float(call_timeout)!r}, {CONNECT_TIMEOUT!r})\n"
-            "del __autograder_trusted\n"
+        install = (
+            f"install(get_ipython(), __import__('sys').modules[{self.boundary!r}], "
+            f"{self.socket_path!r}, {float(call_timeout)!r}, {CONNECT_TIMEOUT!r})"
         )
+        return kernel_program(self.boundary) + module_program(self.module, KERNEL_SOURCE, install)
 
     def student_setup(self) -> str:
         """Code the student's kernel runs before its first test: the boundary."""
