@@ -40,9 +40,9 @@ from typing import Any
 PAUSE_TIMEOUT = 0.5
 """Seconds the end of a test waits for the student's kernel to stop serving; one still
 busy in a call the test gave up on is then the grader's to interrupt."""
-KEEP_OUT = frozenset(
-    {"student_side", "get_ipython", "In", "Out", "exit", "quit", "__autograder_student_namespace"}
-)
+MIRROR = "__autograder_student_namespace"
+"""The trusted namespace's name for the student's namespace's writer (MirrorWrites)."""
+KEEP_OUT = frozenset({"student_side", "get_ipython", "In", "Out", "exit", "quit", MIRROR})
 """Names this kernel never asks the student's side for."""
 
 
@@ -125,10 +125,6 @@ class MirrorWrites(ast.NodeTransformer):
             call = ast.parse(f"{MIRROR}.{verb}({args})").body
             mirrors.extend(ast.copy_location(line, statement) for line in call)
         return mirrors
-
-
-MIRROR = "__autograder_student_namespace"
-"""The trusted namespace's name for the student's namespace's writer (MirrorWrites)."""
 
 
 class StudentNamespace:
@@ -232,15 +228,21 @@ class Trusted:
             self._client = channel.Peer(sock, None, channel.TRUSTED_SERVES, self.call_timeout)
         return self._client
 
+    def undefined(self, names: set[str]) -> list[str]:
+        """The names this kernel has no value for (neither its own nor a builtin), sorted;
+        KEEP_OUT's names count as defined."""
+        namespace = self.shell.user_ns
+        return sorted(
+            n
+            for n in names
+            if n not in namespace and n not in KEEP_OUT and not hasattr(builtins, n)
+        )
+
     def before(self, info: Any) -> None:
         """pre_run_cell: bind the names the test reads that are the student's."""
         self.bound.clear()
         namespace = self.shell.user_ns
-        wanted = [
-            name
-            for name in sorted(read_names(self.shell.transform_cell(info.raw_cell)))
-            if name not in namespace and name not in KEEP_OUT and not hasattr(builtins, name)
-        ]
+        wanted = self.undefined(read_names(self.shell.transform_cell(info.raw_cell)))
         try:
             client = self.client()
         except self.boundary.codec.BoundaryError:
@@ -275,9 +277,7 @@ class Trusted:
     def maybe_run(self, raw_cell: str) -> bool:
         """Run a teacher's read-only cell here too when everything it reads is defined here
         already; otherwise it is the student's kernel's alone (it uses the student's work)."""
-        names = read_names(self.shell.transform_cell(raw_cell), assigned_too=False)
-        namespace = self.shell.user_ns
-        if any(n not in namespace and not hasattr(builtins, n) for n in names - KEEP_OUT):
+        if self.undefined(read_names(self.shell.transform_cell(raw_cell), assigned_too=False)):
             return False
         self.shell.run_cell(raw_cell, store_history=False, silent=True)
         return True

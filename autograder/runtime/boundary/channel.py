@@ -323,12 +323,12 @@ class Peer:
                     return False  # the stream is not readable any more: nothing to answer
                 if frame is None:
                     return False
-                if not self._handle(frame):
-                    continue  # an answer to a request abandoned at its deadline
+                self._handle(frame)
             return self._stop == "pause"
 
-    def _handle(self, frame: Frame) -> bool:
-        """Answer the frame if it is a request (True); False for an answer to one of ours."""
+    def _handle(self, frame: Frame) -> None:
+        """Answer the frame if it is a request; keep it if it answers one of this end's
+        requests still waiting (an answer to one abandoned at its deadline is dropped)."""
         try:
             message = codec.decode(frame[0], frame[1], resolve=self._resolve)
         except BoundaryError as error:
@@ -336,7 +336,7 @@ class Peer:
                 self._broken = f"the other side sent a malformed message: {error}"
                 raise
             self._send({"seq": -1, "refused": str(error)})  # to the trusted end's request
-            return True
+            return
         if type(message) is not dict or "op" not in message:
             got = message.get("seq") if type(message) is dict else None
             if got in self._pending or (got == -1 and self._pending):
@@ -344,9 +344,8 @@ class Peer:
             elif type(got) is not int or got > self._seq:
                 self._broken = "an answer to a request never made"
                 raise BoundaryError(self._broken)
-            return False  # else an answer to a request abandoned at its deadline: dropped
+            return
         self._send(self._answer(message))
-        return True
 
     def _answer(self, request: dict[str, Any]) -> dict[str, object]:
         seq = request.get("seq")
