@@ -12,7 +12,11 @@ is left to the kernel.
 from __future__ import annotations
 
 import ast
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+
+from nbformat import NotebookNode
+
+from autograder.course.notebooks import nbgrader_meta
 
 
 def _covers(forbidden: str, name: str) -> bool:
@@ -64,3 +68,18 @@ def uses(source: str, forbidden: Sequence[str]) -> list[tuple[int, str]]:
                 if node.value == banned or ("." in banned and node.value == last):
                     found[(node.lineno, banned)] = None
     return sorted(found)
+
+
+def notebook_uses(
+    notebook: NotebookNode, forbidden: Sequence[str], students: Callable[[NotebookNode], bool]
+) -> list[tuple[str, int, str]]:
+    """(cell, line, forbidden name) for each use in the code cells `students` says are the
+    student's; a cell is named by its grade id in quotes, or by its position (#3)."""
+    found = []
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code" or not students(cell):
+            continue
+        gid = nbgrader_meta(cell).get("grade_id")
+        label = f"'{gid}'" if gid else f"#{index + 1}"
+        found += [(label, line, name) for line, name in uses(cell.source, forbidden)]
+    return found

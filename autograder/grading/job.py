@@ -20,7 +20,7 @@ from autograder.course.cells import CellKind, graded_cells, is_test
 from autograder.course.cells import points as points_of
 from autograder.course.config import Assignment, Course
 from autograder.course.errors import SubmissionError
-from autograder.course.forbidden import uses
+from autograder.course.forbidden import notebook_uses
 from autograder.course.notebooks import first_error, nbgrader_meta, read_notebook
 from autograder.course.structure import grade_ids
 from autograder.grading import store
@@ -228,19 +228,16 @@ def forbidden_uses(
     if not forbidden:
         return []
     teachers = {str(gid) for gid in grade_ids(source)}
-    found = []
-    for index, cell in enumerate(notebook.cells):
+
+    def students(cell: NotebookNode) -> bool:
         meta = nbgrader_meta(cell)
-        gid = meta.get("grade_id")
-        if cell.cell_type != "code" or (gid in teachers and not meta.get("solution")):
-            continue
-        label = f"'{gid}'" if gid else f"#{index + 1}"
-        found += [
-            f"{name}: cell {label}, line {line}: uses {banned}, which this assignment does "
-            "not allow (it raises ForbiddenError when graded)"
-            for line, banned in uses(cell.source, forbidden)
-        ]
-    return found
+        return meta.get("grade_id") not in teachers or bool(meta.get("solution"))
+
+    return [
+        f"{name}: cell {cell}, line {line}: uses {banned}, which this assignment does "
+        "not allow (it raises ForbiddenError when graded)"
+        for cell, line, banned in notebook_uses(notebook, forbidden, students)
+    ]
 
 
 def record_ungradable(

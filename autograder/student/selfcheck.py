@@ -14,11 +14,12 @@ from pathlib import Path
 
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
+from nbformat import NotebookNode
 from nbgrader.utils import determine_grade
 
 from autograder.course import manifest as manifest_mod
 from autograder.course.cells import is_test, kind_of
-from autograder.course.forbidden import uses
+from autograder.course.forbidden import notebook_uses
 from autograder.course.notebooks import TEXT_STUB, first_error, nbgrader_meta, read_notebook
 
 PASS, FAIL, TODO, NOT_RUN = "pass", "fail", "not answered", "not run"
@@ -85,6 +86,12 @@ def _score_outcome(cell) -> tuple[str, str]:
     return FAIL, f"partial credit: {score:g} of {points:g} points"
 
 
+def _students(cell: NotebookNode) -> bool:
+    """A cell the student writes: an answer, or one nbgrader does not manage."""
+    kind = kind_of(cell)
+    return kind is None or kind.written_by_student
+
+
 def check_notebook(path: Path, timeout: int | None = None) -> CheckReport:
     notebook = read_notebook(path)
     manifest = notebook.metadata.get(manifest_mod.KEY) or {}
@@ -98,14 +105,13 @@ def check_notebook(path: Path, timeout: int | None = None) -> CheckReport:
             "the course's Assignments page?"
         ]
     banned = [str(name) for name in manifest.get("forbidden", [])]
-    for index, cell in enumerate(notebook.cells):
+    report.forbidden = [
+        f"cell {cell}, line {line}: {name}"
+        for cell, line, name in notebook_uses(notebook, banned, _students)
+    ]
+    for cell in notebook.cells:
         meta = nbgrader_meta(cell)
         kind = kind_of(cell)
-        if cell.cell_type == "code" and (kind is None or kind.written_by_student):
-            label = f"'{meta['grade_id']}'" if meta.get("grade_id") else f"#{index + 1}"
-            report.forbidden += [
-                f"cell {label}, line {line}: {name}" for line, name in uses(cell.source, banned)
-            ]
         if (kind is not None and kind.written_by_student) and (
             "raise NotImplementedError" in cell.source or cell.source.strip() == TEXT_STUB
         ):
