@@ -235,3 +235,11 @@ def make_manual_repo(root: Path, course_id: str = "demo") -> Path:
     make_repo(root, course_id, manual_notebook())
     write_config(root, manual_config(course_id), course_id)
     return root
+
+
+def score(run: dict, student: str) -> float:
+    """A student's score for a1 of the demo course in the gradebook at run["db"]."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(run["db"], "demo") as gb:
+        return gb.find_submission("a1", student).score

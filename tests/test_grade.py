@@ -11,13 +11,12 @@ import json
 
 import nbformat
 import pytest
-from nbgrader.api import Gradebook
 
 from autograder.course.cells import CellKind
 from autograder.grading import job as engine
 from autograder.grading import store
 from tests.conftest import invoker
-from tests.factory import answered, make_repo, save, source_notebook
+from tests.factory import answered, make_repo, save, score, source_notebook
 
 pytestmark = pytest.mark.sandbox
 
@@ -55,11 +54,6 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "records": store.load(db_url, "a1"),
         "tests": store.load_tests(db_url, "a1"),  # before any test here grades again
     }
-
-
-def score(graded: dict, student: str) -> float:
-    with Gradebook(graded["db"], "demo") as gb:
-        return gb.find_submission("a1", student).score
 
 
 def messages(graded: dict, student: str) -> str:

@@ -16,12 +16,11 @@ from pathlib import Path, PurePosixPath
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-from nbgrader.api import Gradebook
 
 from autograder.grading import store
 from autograder.runtime.sandbox import INSIDE_HOME, readonly_paths, unavailable_reason
 from tests.conftest import invoker
-from tests.factory import KERNELSPEC, _meta, course_config, make_repo, save, write_config
+from tests.factory import KERNELSPEC, _meta, course_config, make_repo, save, score, write_config
 
 pytestmark = [
     pytest.mark.sandbox,
@@ -221,11 +220,6 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     listener.close()
     db = f"sqlite:///{root / 'assignments/demo/gradebook.db'}"
     return {"root": root, "result": result, "db": db, "records": store.load(db, "a1")}
-
-
-def score(run: dict, student: str) -> float:
-    with Gradebook(run["db"], "demo") as gb:
-        return gb.find_submission("a1", student).score
 
 
 def outputs(run: dict, student: str) -> str:

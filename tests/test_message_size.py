@@ -12,13 +12,20 @@ from __future__ import annotations
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell
-from nbgrader.api import Gradebook
 
 from autograder.grading import store
 from autograder.runtime.guard import MALFORMED
 from autograder.runtime.sandbox import unavailable_reason
 from tests.conftest import invoker
-from tests.factory import answered, course_config, make_repo, save, source_notebook, write_config
+from tests.factory import (
+    answered,
+    course_config,
+    make_repo,
+    save,
+    score,
+    source_notebook,
+    write_config,
+)
 
 pytestmark = [
     pytest.mark.sandbox,
@@ -77,11 +84,6 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     result = invoker(root)("grade", "demo", "a1", str(folder), "--workers", "2")
     db = f"sqlite:///{root / 'assignments/demo/gradebook.db'}"
     return {"root": root, "result": result, "db": db, "records": store.load(db, "a1")}
-
-
-def score(run: dict, student: str) -> float:
-    with Gradebook(run["db"], "demo") as gb:
-        return gb.find_submission("a1", student).score
 
 
 def graded(run: dict, student: str) -> nbformat.NotebookNode:

@@ -15,12 +15,11 @@ from __future__ import annotations
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-from nbgrader.api import Gradebook
 
 from autograder.grading import store
 from autograder.runtime.sandbox import unavailable_reason
 from tests.conftest import invoker
-from tests.factory import KERNELSPEC, _meta, course_config, make_repo, save, write_config
+from tests.factory import KERNELSPEC, _meta, course_config, make_repo, save, score, write_config
 
 pytestmark = [
     pytest.mark.sandbox,
@@ -71,7 +70,8 @@ def source() -> nbformat.NotebookNode:
             metadata=_meta("area", solution=True),
         ),
         new_code_cell(
-            REACHABLE + "    ### BEGIN SOLUTION\n"
+            REACHABLE
+            + "    ### BEGIN SOLUTION\n"
             + HONEST_REACHABLE.split('"""\n', 2)[-1]
             + "    ### END SOLUTION",
             metadata=_meta("reachable", solution=True),
@@ -117,8 +117,7 @@ def skip_asserts(name: str) -> str:
 
 ROUTES: dict[str, str] = {
     # Patched machinery that keeps every identity: the code object is swapped.
-    "swap_run_cell_code": skip_asserts("fake")
-    + "S.run_cell.__code__ = fake.__code__\n",
+    "swap_run_cell_code": skip_asserts("fake") + "S.run_cell.__code__ = fake.__code__\n",
     "swap_do_execute_code": (
         "import ipykernel.ipkernel as k\n"
         "real = k.IPythonKernel.do_execute\n"
@@ -135,8 +134,7 @@ ROUTES: dict[str, str] = {
         "    math.isclose = lambda *a, **k: True\n"
         "sys.addaudithook(hook)\n"
     ),
-    "thread_repatches": skip_asserts("fake")
-    + "import threading, time\n"
+    "thread_repatches": skip_asserts("fake") + "import threading, time\n"
     "def again():\n"
     "    while True:\n"
     "        S.run_cell = fake\n"
@@ -262,11 +260,6 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     result = invoker(root)("grade", "demo", "a1", str(folder), "--workers", "2")
     db = f"sqlite:///{root / 'assignments/demo/gradebook.db'}"
     return {"root": root, "result": result, "db": db, "records": store.load(db, "a1")}
-
-
-def score(run: dict, student: str) -> float:
-    with Gradebook(run["db"], "demo") as gb:
-        return gb.find_submission("a1", student).score
 
 
 def test_grading_run_completes(run: dict) -> None:
