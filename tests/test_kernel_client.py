@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 import pytest
@@ -129,3 +130,59 @@ def test_a_refused_message_is_reported_and_the_kernel_stays_reachable() -> None:
             await km.shutdown_kernel(now=True)
 
     asyncio.run(scenario())
+
+
+class _LateShell:
+    """A shell channel whose kernel was still starting when the first request came:
+    that request gets no reply in time, and every reply then comes one request late."""
+
+    def __init__(self) -> None:
+        self.pending: list[str] = []
+        self.sent = 0
+        self.first = True
+
+    async def get_msg(self, timeout: float) -> dict[str, Any]:
+        if self.first:
+            self.first = False
+            raise Empty
+        return {"parent_header": {"msg_id": self.pending.pop(0)}, "content": {}}
+
+
+class _TalkativeIOPub:
+    async def get_msg(self, timeout: float) -> dict[str, Any]:
+        return {"msg_type": "status"}
+
+
+class _SlowStartClient(PromptKernelClient):
+    """The grader's client, its channels replaced by the late kernel above."""
+
+    late = _LateShell()
+
+    @property
+    def shell_channel(self) -> Any:
+        return self.late
+
+    @property
+    def iopub_channel(self) -> Any:
+        return _TalkativeIOPub()
+
+    def kernel_info(self) -> str:
+        msg_id = f"request-{self.late.sent}"
+        self.late.sent += 1
+        self.late.pending.append(msg_id)
+        return msg_id
+
+    async def _async_is_alive(self) -> bool:
+        return True
+
+    def _handle_kernel_info_reply(self, msg: dict[str, Any]) -> None:
+        self.answered = msg["parent_header"]["msg_id"]
+
+
+def test_a_late_reply_to_an_earlier_request_makes_the_kernel_ready() -> None:
+    """A reply that comes one request late is still the kernel's answer; waiting only
+    for the newest request kept the client one reply behind until the deadline."""
+    client = _SlowStartClient()
+    client.late = _LateShell()
+    asyncio.run(client.wait_for_ready(timeout=3))
+    assert client.answered == "request-0"

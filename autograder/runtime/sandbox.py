@@ -697,14 +697,20 @@ class PromptKernelClient(AsyncKernelClient):
         super().start_channels(*args, **kwargs)
 
     async def wait_for_ready(self, timeout: float | None = None) -> None:
+        """Ready once a kernel_info request is answered on shell and IOPub speaks.
+
+        A request sent while the kernel is still starting is answered late, after the
+        next one is sent: any of the requests sent counts, or the client would stay one
+        reply behind until the deadline."""
         deadline = time.monotonic() + (timeout if timeout is not None else float("inf"))
+        sent: set[str] = set()
         while True:
-            msg_id = self.kernel_info()
+            sent.add(self.kernel_info())
             try:
                 reply = await self.shell_channel.get_msg(timeout=1)
             except Empty:
                 reply = None
-            if reply is not None and reply["parent_header"].get("msg_id") == msg_id:
+            if reply is not None and reply["parent_header"].get("msg_id") in sent:
                 try:  # IOPub is connected once the reply's status message comes through
                     await self.iopub_channel.get_msg(timeout=0.05)
                 except Empty:
