@@ -1,6 +1,3 @@
-# NOT HELD YET: DLT on raw coordinates, without the normalising transforms.
-# Today it earns test_dlt_exact 2, test_dlt_noisy 2 points (autograder validate, 2026-12-06), so it is not
-# in the course config; list it there, capped at 0, once the tests refuse it (issue 21).
 # %% estimate_projection_matrix
 def estimate_projection_matrix(X, x):
     # DLT on the raw coordinates: no normalising similarity transforms.

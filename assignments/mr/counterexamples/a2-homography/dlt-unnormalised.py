@@ -1,6 +1,3 @@
-# NOT HELD YET: homography DLT on raw pixel coordinates, without normalising.
-# Today it earns test_dlt_homography 3 points (autograder validate, 2026-12-06), so it is not
-# in the course config; list it there, capped at 0, once the tests refuse it (issue 21).
 # %% dlt_homography
 import numpy as np
 
