@@ -1,6 +1,3 @@
-# NOT HELD YET: multiplies densities instead of adding log probabilities.
-# Today it earns test_naive_bayes_sklearn 4 points (autograder validate, 2026-12-06), so it is not
-# in the course config; list it there, capped at 0, once the tests refuse it (issue 20).
 # %% naive_bayes
 import numpy as np
 
