@@ -1,6 +1,6 @@
-# NOT HELD YET: policy_iteration runs value iteration; no policy is evaluated or improved.
-# Today it earns test_policy_iteration 3 points (autograder validate, 2026-12-06), so it is not
-# in the course config; list it there, capped at 0, once the tests refuse it (issue 19).
+# policy_iteration runs value iteration; no policy is evaluated or improved: refused by the hidden
+# check of test_policy_iteration that stands in for policy_evaluation and records the policies
+# evaluated on a small model (it evaluates none).
 # %% policy_iteration
 def policy_iteration(P, nS, nA, gamma, theta):
     # Value iteration under the name of policy iteration: no policy is ever evaluated or improved.

@@ -1,7 +1,7 @@
-# NOT HELD YET: the return-to-go is discounted from t+1, leaving out the reward at t.
-# It earns test_train 5 points: CartPole's reward is 1 at every step, so the shifted return is
-# (G_t - 1) / gamma, an affine map of the right one, and the standardisation removes it: theta is
-# the same, also in the hidden update replay. Refusing it needs an environment whose rewards vary.
+# The return-to-go is discounted from t+1, leaving out the reward at t. On CartPole (reward 1 at
+# every step) the shifted return is (G_t - 1) / gamma, an affine map of the right one, which the
+# standardisation removes; refused by the hidden check of test_train on a small environment of the
+# test's own whose rewards vary from step to step.
 # %% train
 def train(env, n_episodes, lr, gamma, seed):
     rng = np.random.default_rng(seed)
