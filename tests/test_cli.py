@@ -90,9 +90,7 @@ def test_self_check_prints_a_test_message_as_written(repo: Path, cli: Invoke) ->
     assert f"FAIL test_add (2 points): ValueError: {HOSTILE}" in result.stdout
 
 
-def test_feedback_prints_a_failure_as_written(
-    cli: Invoke, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_feedback_prints_a_failure_as_written(cli: Invoke, monkeypatch: pytest.MonkeyPatch) -> None:
     """A failure's text quotes nbgrader, which may quote the student's notebook."""
     monkeypatch.setattr(
         "autograder.reporting.feedback.generate",

@@ -27,13 +27,10 @@ def _moodle_notes(repo: Path, cli: Invoke) -> dict[str, str]:
         return {row["Username"]: row["Feedback: Adding and multiplying"] for row in rows}
 
 
-def test_a_tamper_submission_is_labelled_graded_with_a_tamper_note(
-    repo: Path, cli: Invoke
-) -> None:
+def test_a_tamper_submission_is_labelled_graded_with_a_tamper_note(repo: Path, cli: Invoke) -> None:
     assert cli("release", "demo", "a1").exit_code == 0
     _record(repo, "mallory", store.TAMPER)
     note = _moodle_notes(repo, cli)["mallory"]
     assert note.startswith("0 of 5 points.")
     assert "tried to change how it was graded" in note
     assert "Could not be graded" not in note
-

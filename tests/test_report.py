@@ -13,9 +13,7 @@ from autograder.grading import store
 from tests.conftest import Invoke
 
 
-def test_report_outside_the_course_folder_links_to_the_feedback(
-    repo: Path, cli: Invoke
-) -> None:
+def test_report_outside_the_course_folder_links_to_the_feedback(repo: Path, cli: Invoke) -> None:
     assert cli("release", "demo", "a1").exit_code == 0
     db_url = f"sqlite:///{repo / 'assignments/demo/gradebook.db'}"
     store.record_zero(db_url, "demo", "a1", "broken")

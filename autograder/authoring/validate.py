@@ -31,7 +31,7 @@ import jupytext
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
-from autograder.authoring import counterexamples
+from autograder.authoring import audit, counterexamples
 from autograder.authoring.lecture_lint import lint_lecture, lint_start_page, output_problems
 from autograder.authoring.release import generate_release
 from autograder.course.cells import CellKind, GradedCell, graded_cells
@@ -39,6 +39,8 @@ from autograder.course.config import Assignment, Course, NotebookSpec
 from autograder.course.errors import AutograderError, ConfigError
 from autograder.course.notebooks import read_notebook
 from autograder.course.paths import Repo
+from autograder.course.sources import assignment_digest
+from autograder.grading import store
 from autograder.grading.collect import Submission
 from autograder.grading.coordinator import THREAD_ENV, grade_all
 from autograder.grading.job import GradingContext
@@ -55,6 +57,8 @@ class Check:
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     """What the teacher should know that is not a problem (cells graded by a person)."""
+    mutation: audit.MutationReport | None = None
+    """The mutation analysis, when asked for (`--mutants`)."""
 
 
 def run_lecture(repo: Repo, course: Course, lecture: str) -> Check:
@@ -227,7 +231,27 @@ def _counterexample_problems(
     return problems
 
 
-def check_assignment(repo: Repo, course: Course, assignment: Assignment) -> Check:
+def _counterexample_scores(
+    db_url: str, course_id: str, assignment: Assignment
+) -> list[audit.CounterexampleScore]:
+    """What each counterexample earned on the tests, beside its caps (for the audit)."""
+    found = []
+    for cx in assignment.counterexamples:
+        spec = assignment.counterexample_notebook(cx)
+        scores = _cell_scores(db_url, course_id, assignment, counterexamples.student_id(cx))
+        paid = {gid: s for gid, (s, _, _) in scores.items() if gid in spec.points}
+        caps = [f"{cx.max_points:g} in all"] if cx.max_points is not None else []
+        caps += [f"{cap:g} on {gid}" for gid, cap in cx.caps.items()]
+        held = counterexamples.overpaid(cx, paid, set(spec.points)) is None
+        found.append(
+            audit.CounterexampleScore(cx.name, cx.reason, sum(paid.values()), "; ".join(caps), held)
+        )
+    return found
+
+
+def check_assignment(
+    repo: Repo, course: Course, assignment: Assignment, mutants: bool = False
+) -> Check:
     name = f"assignment {course.id}/{assignment.id}"
     start = time.monotonic()
     problems, notes = _static_checks(repo, course, assignment)
@@ -304,7 +328,28 @@ def check_assignment(repo: Repo, course: Course, assignment: Assignment) -> Chec
             graded = outcome["solution"].messages
             problems += [f"{name} (solution): {m}" for m in graded]
             problems += _counterexample_problems(name, db_url, course.id, assignment, outcome)
-    return Check(name, not problems, time.monotonic() - start, problems, notes)
+        mutation = None
+        if mutants and not problems:
+            limited = GradingContext(
+                course, audit.time_limited(assignment, outcome["solution"].seconds), root, db_url
+            )
+            # The same release, graded with shorter time limits: recorded as made from the
+            # config the mutants are graded under, as the grader checks before grading.
+            store.record_release(
+                db_url, assignment.id, assignment_digest(limited.assignment, source).hexdigest()
+            )
+
+            def grade(subs: list[Submission]) -> dict[str, StudentResult]:
+                found = grade_all(limited, subs, workers=2, sandboxed=sandboxed)
+                return {r.student: r for r in found}
+
+            mutation = audit.analyse(
+                course, assignment, source, grade, db_url, Path(tmp) / "mutants"
+            )
+            mutation.counterexamples = _counterexample_scores(db_url, course.id, assignment)
+            problems += mutation.problems(name)
+            notes.append(mutation.summary())
+    return Check(name, not problems, time.monotonic() - start, problems, notes, mutation)
 
 
 def validate(
@@ -314,16 +359,22 @@ def validate(
     assignments: bool = True,
     workers: int | None = None,
     on_done: Callable[[Check], None] = lambda c: None,
+    mutants: bool = False,
+    only: str | None = None,
 ) -> list[Check]:
+    """Every check of `courses`, run `workers` at a time; `mutants` adds the mutation
+    analysis to each assignment's, `only` keeps one assignment (and no lectures)."""
     os.environ.update(THREAD_ENV)
     jobs: list[Callable[[], Check]] = []
     for course in courses:
-        if lectures:
+        if lectures and only is None:
             jobs.append(functools.partial(check_start_page, repo, course))
             jobs += [functools.partial(run_lecture, repo, course, lec) for lec in course.lectures]
         if assignments:
             jobs += [
-                functools.partial(check_assignment, repo, course, a) for a in course.assignments
+                functools.partial(check_assignment, repo, course, a, mutants)
+                for a in course.assignments
+                if only in (None, a.id)
             ]
 
     def run(job: Callable[[], Check]) -> Check:

@@ -20,6 +20,7 @@ for command in (
     reporting.feedback,
     reporting.export,
     authoring.validate,
+    authoring.audit,
     student.check,
     reporting.report,
 ):

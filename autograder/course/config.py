@@ -142,6 +142,15 @@ class Counterexample(_Strict):
         return self
 
 
+class EquivalentMutant(_Strict):
+    """A surviving mutant the teacher has read and found to behave as the solution does
+    (authoring/mutants.py), so no test could refuse it: left out of the mutation score."""
+
+    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+/[a-z-]+-[0-9a-f]{8}(-[0-9]+)?$")]
+    """As `autograder audit` prints it, e.g. `q_learning/constant-1a2b3c4d`."""
+    reason: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\n]+$")]
+
+
 class Assignment(_Strict):
     id: Annotated[str, Field(pattern=_ID)]
     title: Annotated[str, Field(min_length=1)]
@@ -157,6 +166,12 @@ class Assignment(_Strict):
     student's code may not use: in the student's kernel they raise ForbiddenError however
     they are reached (runtime/forbidden_kernel.py), and a use in an answer's source is
     reported (course/forbidden.py). The tests, in their own kernel, keep them."""
+    mutation_score: Annotated[float, Field(ge=0, le=1)] | None = None
+    """The least share of the solution's mutants the tests must refuse (authoring/audit.py):
+    `validate --mutants` fails below it."""
+    mutants: Annotated[int, Field(ge=1, le=500)] = 30
+    """How many mutants to grade: a seeded sample, the same on every run."""
+    equivalent_mutants: list[EquivalentMutant] = []
 
     @field_validator("due")
     @classmethod

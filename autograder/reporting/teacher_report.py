@@ -24,6 +24,7 @@ from autograder.course.config import Assignment, Course
 from autograder.grading import store
 from autograder.grading.scores import Breakdown, breakdown
 from autograder.nbgrader import db
+from autograder.reporting import mutation_page
 
 
 @dataclass
@@ -208,6 +209,15 @@ def write(
         "text-align:left;vertical-align:top}</style></head><body>",
         f"<h1>{esc(course.title.en)}: {esc(assignment.title)}</h1>",
     ]
+    strength = mutation_page.summary(out)
+    if strength is not None:
+        floor = strength.get("floor")
+        parts.append(
+            f"<p>Test strength: mutation score {float(str(strength['score'])):.2f}"
+            + (f" (floor {float(str(floor)):.2f})" if floor is not None else "")
+            + f", from the last <code>autograder audit</code>: <a href='{mutation_page.PAGE}'>"
+            "surviving mutants and counterexamples</a>.</p>"
+        )
     if not submissions:
         parts.append("<p>No graded submissions yet.</p></body></html>")
     else:
