@@ -37,7 +37,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("reporting", "authoring", "grading", "student", "book"),
     ("nbgrader",),
     ("runtime",),
-    ("course",),
+    ("course", "testing"),
 ]
 """Top to bottom: a package may import its own modules and those of any layer below
 its own, never one above. Packages of one layer may import each other, except for
