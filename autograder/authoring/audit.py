@@ -40,7 +40,7 @@ KILLED, TIMEOUT, SURVIVED, NOT_GRADED = (
     "not graded",
 )
 
-TIME_FACTOR = 3
+TIME_FACTOR = 2
 """A mutant may take this many times the solution's grading time (at least MIN_SECONDS
 per cell, never more than the assignment's own limits): a mutant that loops forever is
 stopped there and counts as killed by the time limit."""
