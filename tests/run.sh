@@ -30,8 +30,9 @@ export AUTOGRADER_TEST_POSTGRES="postgresql+psycopg://autograder:autograder@loca
 # local run of one file needs no such table).
 .venv/bin/python -m pytest --durations=15 "$@"
 # What CI exists for: every lecture executes and every assignment's solution earns full
-# marks and its release zero, on the repository's own courses (skipped when pytest is
-# given arguments, e.g. to run one test file).
+# marks, its release zero, each counterexample no more than its caps, and its tests refuse
+# the share of the solution's mutants its config asks for, on the repository's own courses
+# (skipped when pytest is given arguments, e.g. to run one test file).
 if [ "$#" -eq 0 ]; then
-  .venv/bin/autograder validate
+  .venv/bin/autograder validate --mutants
 fi
