@@ -67,6 +67,18 @@ def test_a_surviving_mutant_lowers_the_score_and_is_shown_as_a_diff(
     assert [m["what"] for m in survivors] == ["`*` -> `/`"]
     strength = {t["grade_id"]: t for t in data["tests"]}
     assert strength["test_add"]["score"] == 1.0 and strength["test_mul"]["score"] < 1.0
+    page = (repo / "assignments/demo/reports/a1/mutation.html").read_text()
+    assert "mul/arithmetic-" in page and "survived" in page
+
+
+def test_the_teachers_report_shows_the_last_audit(repo: Path, cli: Invoke) -> None:
+    _set_cell(repo, "test_mul", WEAK_MUL_TEST)
+    assert cli("audit", "demo", "a1").exit_code == 0
+    result = cli("report", "demo", "a1")
+    assert result.exit_code == 0, result.output
+    page = (repo / "assignments/demo/reports/a1/index.html").read_text()
+    assert re.search(r"mutation score 0\.\d\d", page), page[:2000]
+    assert "href='mutation.html'" in page
 
 
 def test_below_its_floor_validate_fails_naming_the_survivor(repo: Path, cli: Invoke) -> None:
