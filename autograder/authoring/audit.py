@@ -15,7 +15,6 @@ cannot be refused by any test; the teacher acknowledges it in the course config
 from __future__ import annotations
 
 import ast
-import json
 import math
 import re
 import time
@@ -393,9 +392,3 @@ def analyse(
         time.monotonic() - start,
         [e.id for e in assignment.equivalent_mutants if e.id not in ids],
     )
-
-
-def write_json(report_: MutationReport, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report_.to_json(), indent=1), encoding="utf-8")
-    return path
