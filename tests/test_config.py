@@ -115,3 +115,19 @@ def test_notebook_without_graded_cells_is_an_error(repo: Path) -> None:
     write_config(repo, config)
     with pytest.raises(ConfigError, match=r"notebooks\[0\]: lists no graded cells"):
         load_course(Repo(repo), "demo")
+
+
+def test_a_mutation_floor_above_one_is_named(repo: Path) -> None:
+    config = course_config()
+    config["assignments"][0]["mutation_score"] = 90
+    write_config(repo, config)
+    with pytest.raises(ConfigError, match=r"assignments\[0\]\(id=a1\)\.mutation_score"):
+        load_course(Repo(repo), "demo")
+
+
+def test_an_acknowledged_mutant_needs_an_id_as_audit_prints_it(repo: Path) -> None:
+    config = course_config()
+    config["assignments"][0]["equivalent_mutants"] = [{"id": "line 12", "reason": "same"}]
+    write_config(repo, config)
+    with pytest.raises(ConfigError, match=r"equivalent_mutants\[0\]\(id=line 12\)\.id: String should match"):
+        load_course(Repo(repo), "demo")
