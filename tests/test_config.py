@@ -129,5 +129,7 @@ def test_an_acknowledged_mutant_needs_an_id_as_audit_prints_it(repo: Path) -> No
     config = course_config()
     config["assignments"][0]["equivalent_mutants"] = [{"id": "line 12", "reason": "same"}]
     write_config(repo, config)
-    with pytest.raises(ConfigError, match=r"equivalent_mutants\[0\]\(id=line 12\)\.id: String should match"):
+    with pytest.raises(
+        ConfigError, match=r"equivalent_mutants\[0\]\(id=line 12\)\.id: String should match"
+    ):
         load_course(Repo(repo), "demo")
