@@ -3,12 +3,15 @@ type, before any value is compared; a plain answer is judged on its values."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import nbformat
 import numpy as np
 import pytest
 
 from autograder.testing import expect_array, expect_close, expect_number, expect_type
+from tests.conftest import Invoke
 
 REFERENCE = np.array([[0.5, 1.0], [1.5, 2.0]])
 
@@ -74,3 +77,20 @@ def test_an_exact_type_is_required() -> None:
     assert expect_type([1, 2], list) == [1, 2]
     with pytest.raises(AssertionError, match="should be a list or tuple, got str"):
         expect_type("12", (list, tuple), "the path")
+
+
+@pytest.mark.sandbox
+def test_a_test_cell_imports_the_helpers_where_grading_runs_it(repo: Path, cli: Invoke) -> None:
+    """The trusted kernel runs in a sandbox that mounts no checkout of the toolkit: the
+    helpers reach it all the same, and judge the answers they are given."""
+    path = repo / "assignments/demo/source/a1/demo.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "test_add":
+            cell.source = (
+                "from autograder.testing import expect_number\n"
+                'assert expect_number(add(1, 2), "add(1, 2)") == 3\n' + cell.source
+            )
+    nbformat.write(notebook, path)
+    result = cli("validate", "demo", "--no-lectures")
+    assert result.exit_code == 0, result.output

@@ -24,6 +24,8 @@ from autograder.runtime.boundary import kernel_program
 from autograder.runtime.kernel_code import module_program
 
 KERNEL_SOURCE = (Path(__file__).parent / "trusted_kernel.py").read_text()
+TESTING = Path(__file__).parents[1] / "testing"
+"""autograder.testing, the helpers test cells import: it imports nothing of ours."""
 CONNECT_TIMEOUT = 10.0
 """Seconds the trusted kernel waits for the student's kernel to connect (at the first
 test; a student's kernel that cannot serve leaves its tests without the student's names)."""
@@ -130,7 +132,11 @@ class Split:
             f"install(get_ipython(), __import__('sys').modules[{self.boundary!r}], "
             f"{self.socket_path!r}, {float(call_timeout)!r}, {CONNECT_TIMEOUT!r})"
         )
-        return kernel_program(self.boundary) + module_program(self.module, KERNEL_SOURCE, install)
+        return (
+            kernel_program(self.boundary)
+            + module_program(self.module, KERNEL_SOURCE, install)
+            + testing_program()
+        )
 
     def student_setup(self) -> str:
         """Code the student's kernel runs before its first test: the boundary."""
@@ -146,3 +152,34 @@ class Split:
     def offer(self, source: str) -> str:
         """Code the trusted kernel runs after a read-only cell of the teacher's."""
         return f"__import__('sys').modules[{self.module!r}].TRUSTED.maybe_run({source!r})"
+
+
+def testing_program() -> str:
+    """Code that makes `autograder.testing` importable in the trusted kernel, for the
+    teacher's tests: sent as source where the kernel cannot import it (a sandbox mounts
+    no checkout of this package), left alone where it can."""
+    answers = (TESTING / "answers.py").read_text(encoding="utf-8")
+    package = (TESTING / "__init__.py").read_text(encoding="utf-8")
+    return (
+        "def __autograder_testing(answers, package):\n"
+        "    import sys, types\n"
+        "    try:\n"
+        "        import autograder.testing\n"
+        "        return\n"
+        "    except ImportError:\n"
+        "        for name in [n for n in sys.modules if n.split('.')[0] == 'autograder']:\n"
+        "            del sys.modules[name]\n"
+        "    for name, source, is_package in (\n"
+        "        ('autograder', '', True),\n"
+        "        ('autograder.testing.answers', answers, False),\n"
+        "        ('autograder.testing', package, True),\n"
+        "    ):\n"
+        "        module = types.ModuleType(name)\n"
+        "        if is_package:\n"
+        "            module.__path__ = []\n"
+        "        sys.modules[name] = module\n"
+        "        exec(compile(source, f'<{name}>', 'exec'), module.__dict__)\n"
+        "    sys.modules['autograder'].testing = sys.modules['autograder.testing']\n"
+        f"__autograder_testing({answers!r}, {package!r})\n"
+        "del __autograder_testing\n"
+    )
