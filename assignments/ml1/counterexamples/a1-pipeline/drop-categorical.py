@@ -1,6 +1,3 @@
-# NOT HELD YET: the pipeline drops island and sex instead of encoding them.
-# Today it earns test_unseen 2 points (autograder validate, 2026-12-06), so it is not
-# in the course config; list it there, capped at 0, once the tests refuse it (issue 18).
 # %% build_pipeline
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer

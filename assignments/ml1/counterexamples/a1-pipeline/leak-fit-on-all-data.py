@@ -1,6 +1,3 @@
-# NOT HELD YET: preprocessing fitted on the whole table before any split.
-# Today it earns test_structure 2, test_accuracy 4 points (autograder validate, 2026-12-06), so it is not
-# in the course config; list it there, capped at 0, once the tests refuse it (issue 18).
 # %% build_pipeline
 from palmerpenguins import load_penguins
 from sklearn.compose import ColumnTransformer
