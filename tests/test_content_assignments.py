@@ -24,3 +24,10 @@ SLOW = {"rl1/a2-td-control", "rl1/a3-reinforce"}
 def test_solution_full_marks_release_zero(course, assignment) -> None:
     check = check_assignment(REPO, course, assignment)
     assert check.ok, "\n".join(check.problems)
+
+
+def test_every_assignment_has_a_mutation_floor_that_ci_enforces() -> None:
+    """CI runs `validate --mutants`, which fails an assignment below its floor; an
+    assignment without one would pass however weak its tests (issue 17)."""
+    missing = [f"{c.id}/{a.id}" for c, a in ASSIGNMENTS if a.mutation_score is None]
+    assert not missing, f"no mutation_score in the course config: {missing}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 
+from autograder.authoring.audit import looks_equivalent
 from autograder.authoring.mutants import OPERATORS, cell_mutants, sample, solution_lines
 
 CELL = '''import numpy as np
@@ -105,3 +106,13 @@ def test_a_sample_is_the_same_on_every_run_and_takes_every_kind() -> None:
     assert [m.id for m in first] == [m.id for m in sample(mutants, len(OPERATORS), "ml1/a1")]
     assert {m.operator for m in first} == set(OPERATORS)
     assert len(sample(mutants, 3, "ml1/a1")) == 3
+
+
+def test_only_a_changed_seed_is_guessed_to_be_a_seed() -> None:
+    cell = (
+        "def folds():\n    ### BEGIN SOLUTION\n"
+        "    return KFold(n_splits=3, shuffle=True, random_state=0)\n    ### END SOLUTION\n"
+    )
+    guesses = {m.what: looks_equivalent(m) for m in cell_mutants("nb.ipynb", "folds", cell)}
+    assert guesses["`0` -> `1`"] == "it changes a random seed"
+    assert guesses["`3` -> `4`"] is None

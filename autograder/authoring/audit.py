@@ -242,7 +242,7 @@ def reach(notebook: nbformat.NotebookNode) -> dict[str, set[str]]:
 # --- survivors that may not be wrong at all ---------------------------------------------
 
 _OUTPUT_CALL = re.compile(r"^\s*(print|display|plt\.|ax\.|fig\.|logging\.|logger\.|warnings\.)")
-_SEED = re.compile(r"(seed|random_state)\s*=\s*-?\d", re.IGNORECASE)
+_SEED = re.compile(r"(seed|random_state)\s*=\s*-?\d+", re.IGNORECASE)
 
 
 def looks_equivalent(mutant: Mutant) -> str | None:
@@ -259,7 +259,14 @@ def looks_equivalent(mutant: Mutant) -> str | None:
         and all(r.strip().startswith("assert") for r in removed)
     ):
         return "it only removes a check of the solution's own"
-    if mutant.operator == "constant" and any(_SEED.search(r) for r in removed):
+    added = [
+        line[1:] for line in mutant.diff().splitlines() if line.startswith("+") and line[1:2] != "+"
+    ]
+    seeds = (
+        [m.group(0) for r in removed for m in _SEED.finditer(r)],
+        [m.group(0) for r in added for m in _SEED.finditer(r)],
+    )
+    if mutant.operator == "constant" and seeds[0] and seeds[0] != seeds[1]:
         return "it changes a random seed"
     if mutant.operator == "constant":
         small = re.fullmatch(r"`(-?[0-9.e+-]+)` -> `.*`", mutant.what)
