@@ -24,8 +24,6 @@ from autograder.runtime.boundary import kernel_program
 from autograder.runtime.kernel_code import module_program
 
 KERNEL_SOURCE = (Path(__file__).parent / "trusted_kernel.py").read_text()
-TESTING = Path(__file__).parents[1] / "testing"
-"""autograder.testing, the helpers test cells import: it imports nothing of ours."""
 CONNECT_TIMEOUT = 10.0
 """Seconds the trusted kernel waits for the student's kernel to connect (at the first
 test; a student's kernel that cannot serve leaves its tests without the student's names)."""
@@ -135,7 +133,7 @@ class Split:
         return (
             kernel_program(self.boundary)
             + module_program(self.module, KERNEL_SOURCE, install)
-            + testing_program()
+            + TESTING_PROGRAM
         )
 
     def student_setup(self) -> str:
@@ -154,12 +152,13 @@ class Split:
         return f"__import__('sys').modules[{self.module!r}].TRUSTED.maybe_run({source!r})"
 
 
-def testing_program() -> str:
-    """Code that makes `autograder.testing` importable in the trusted kernel, for the
-    teacher's tests: sent as source where the kernel cannot import it (a sandbox mounts
-    no checkout of this package), left alone where it can."""
-    answers = (TESTING / "answers.py").read_text(encoding="utf-8")
-    package = (TESTING / "__init__.py").read_text(encoding="utf-8")
+def _testing_program(testing: Path) -> str:
+    """Code that makes `autograder.testing` (the helpers test cells import; it imports
+    nothing of ours) importable in the trusted kernel: sent as source where the kernel
+    cannot import it (a sandbox mounts no checkout of this package), left alone where it
+    can."""
+    answers = (testing / "answers.py").read_text(encoding="utf-8")
+    package = (testing / "__init__.py").read_text(encoding="utf-8")
     return (
         "def __autograder_testing(answers, package):\n"
         "    import sys, types\n"
@@ -183,3 +182,7 @@ def testing_program() -> str:
         f"__autograder_testing({answers!r}, {package!r})\n"
         "del __autograder_testing\n"
     )
+
+
+TESTING_PROGRAM = _testing_program(Path(__file__).parents[1] / "testing")
+"""Made once, like KERNEL_SOURCE: every submission's trusted kernel runs it."""
