@@ -206,15 +206,16 @@ def _cell_scores(
     return {c.grade_id: (c.score, c.max_score, c.waiting) for c in split.cells}
 
 
-def _counterexample_problems(
+def _counterexamples(
     name: str,
     db_url: str,
     course_id: str,
     assignment: Assignment,
     outcome: dict[str, StudentResult],
-) -> list[str]:
-    """Each counterexample that was not graded, or that earned more than its caps."""
-    problems = []
+) -> tuple[list[str], list[audit.CounterexampleScore]]:
+    """(each counterexample that was not graded or that earned more than its caps, what
+    each graded one earned beside its caps: for the audit's page)."""
+    problems, scored = [], []
     for cx in assignment.counterexamples:
         student = counterexamples.student_id(cx)
         result = outcome[student]
@@ -223,30 +224,18 @@ def _counterexample_problems(
             continue
         spec = assignment.counterexample_notebook(cx)
         scores = _cell_scores(db_url, course_id, assignment, student)
-        found = counterexamples.overpaid(
-            cx, {gid: s for gid, (s, _, _) in scores.items()}, set(spec.points)
-        )
+        paid = {gid: s for gid, (s, _, _) in scores.items() if gid in spec.points}
+        found = counterexamples.overpaid(cx, paid, set(spec.points))
         if found is not None:
             problems.append(found.message(name))
-    return problems
-
-
-def _counterexample_scores(
-    db_url: str, course_id: str, assignment: Assignment
-) -> list[audit.CounterexampleScore]:
-    """What each counterexample earned on the tests, beside its caps (for the audit)."""
-    found = []
-    for cx in assignment.counterexamples:
-        spec = assignment.counterexample_notebook(cx)
-        scores = _cell_scores(db_url, course_id, assignment, counterexamples.student_id(cx))
-        paid = {gid: s for gid, (s, _, _) in scores.items() if gid in spec.points}
         caps = [f"{cx.max_points:g} in all"] if cx.max_points is not None else []
         caps += [f"{cap:g} on {gid}" for gid, cap in cx.caps.items()]
-        held = counterexamples.overpaid(cx, paid, set(spec.points)) is None
-        found.append(
-            audit.CounterexampleScore(cx.name, cx.reason, sum(paid.values()), "; ".join(caps), held)
+        scored.append(
+            audit.CounterexampleScore(
+                cx.name, cx.reason, sum(paid.values()), "; ".join(caps), found is None
+            )
         )
-    return found
+    return problems, scored
 
 
 def check_assignment(
@@ -304,6 +293,7 @@ def check_assignment(
         for student in ("solution", "release"):
             if outcome[student].status != "graded":
                 problems += [f"{name} ({student}): {m}" for m in outcome[student].messages]
+        scored: list[audit.CounterexampleScore] = []
         if not problems:
             for gid, (score, top, waits) in _cell_scores(
                 db_url, course.id, assignment, "solution"
@@ -327,7 +317,8 @@ def check_assignment(
                     )
             graded = outcome["solution"].messages
             problems += [f"{name} (solution): {m}" for m in graded]
-            problems += _counterexample_problems(name, db_url, course.id, assignment, outcome)
+            overpaid, scored = _counterexamples(name, db_url, course.id, assignment, outcome)
+            problems += overpaid
         mutation = None
         if mutants and not problems:
             limited = GradingContext(
@@ -346,7 +337,7 @@ def check_assignment(
             mutation = audit.analyse(
                 course, assignment, source, grade, db_url, Path(tmp) / "mutants"
             )
-            mutation.counterexamples = _counterexample_scores(db_url, course.id, assignment)
+            mutation.counterexamples = scored
             problems += mutation.problems(name)
             notes.append(mutation.summary())
     return Check(name, not problems, time.monotonic() - start, problems, notes, mutation)
