@@ -60,10 +60,17 @@ class Outcome:
     """The teacher's reason, when the config lists it as equivalent."""
     looks_equivalent: str | None = None
     """Why a survivor may behave exactly as the solution does (a guess, for the teacher)."""
+    why_not_graded: str = ""
 
     @property
     def killed(self) -> bool:
         return self.verdict in (KILLED, TIMEOUT)
+
+    def describe(self) -> str:
+        """The mutant, its change and the guess, then its diff: how a survivor is shown."""
+        guess = f" (looks equivalent: {self.looks_equivalent})" if self.looks_equivalent else ""
+        diff = "\n".join(f"      {line}" for line in self.mutant.diff().splitlines())
+        return f"{self.mutant.id}: {self.mutant.what}, line {self.mutant.line}{guess}\n{diff}"
 
 
 @dataclass(frozen=True)
@@ -133,7 +140,7 @@ class MutationReport:
 
     def problems(self, label: str) -> list[str]:
         found = [
-            f"{label}: mutant {o.mutant.id} was not graded: {o.killed_by[0] if o.killed_by else ''}"
+            f"{label}: mutant {o.mutant.id} was not graded: {o.why_not_graded}"
             for o in self.outcomes
             if o.verdict == NOT_GRADED
         ]
@@ -147,7 +154,7 @@ class MutationReport:
                 f"{label}: mutation score {self.score:.2f} is below the floor {self.floor:.2f}; "
                 "surviving mutants (the tests pay them in full):"
             )
-            found += [_survivor_text(o) for o in self.survivors]
+            found += [f"  {o.describe()}" for o in self.survivors]
         return found
 
     def to_json(self) -> dict[str, object]:
@@ -167,6 +174,7 @@ class MutationReport:
                     "what": o.mutant.what,
                     "verdict": o.verdict,
                     "killed_by": list(o.killed_by),
+                    "why_not_graded": o.why_not_graded,
                     "acknowledged": o.acknowledged,
                     "looks_equivalent": o.looks_equivalent,
                     "diff": o.mutant.diff(),
@@ -174,12 +182,6 @@ class MutationReport:
                 for o in self.outcomes
             ],
         }
-
-
-def _survivor_text(o: Outcome) -> str:
-    guess = f" (looks equivalent: {o.looks_equivalent})" if o.looks_equivalent else ""
-    diff = "\n".join(f"        {line}" for line in o.mutant.diff().splitlines())
-    return f"  {o.mutant.id}: {o.mutant.what}, line {o.mutant.line}{guess}\n{diff}"
 
 
 # --- which answer cells each test uses -----------------------------------------------
@@ -321,9 +323,7 @@ def time_limited(assignment: Assignment, solution_seconds: float) -> Assignment:
     limits = assignment.limits.model_copy(
         update={
             "cell_timeout": min(assignment.limits.cell_timeout, allowed),
-            "notebook_timeout": min(
-                assignment.limits.notebook_timeout, max(allowed, MIN_SECONDS) + MIN_SECONDS
-            ),
+            "notebook_timeout": min(assignment.limits.notebook_timeout, allowed + MIN_SECONDS),
         }
     )
     return assignment.model_copy(update={"limits": limits})
@@ -342,7 +342,7 @@ def outcomes(
         result = results.get(sid)
         if result is None or result.status not in (store.GRADED, store.TAMPER):
             why = "; ".join(result.messages) if result else "no result"
-            found.append(Outcome(mutant, NOT_GRADED, (why,)))
+            found.append(Outcome(mutant, NOT_GRADED, why_not_graded=why))
             continue
         graded = [t for t in tests.get(sid, []) if t.kind is CellKind.TEST]
         short = tuple(t.grade_id for t in graded if (t.points or 0.0) < t.max_points - 1e-9)

@@ -129,14 +129,7 @@ def audit(ctx: Context, course_id: str, assignment_id: str | None, workers: int 
                 )
             )
         for survivor in result.survivors:
-            guess = f" (looks equivalent: {survivor.looks_equivalent})"
-            out.print(
-                literal(
-                    f"  survives {survivor.mutant.id}: {survivor.mutant.what}"
-                    + (guess if survivor.looks_equivalent else "")
-                )
-            )
-            out.print(literal("\n".join(f"      {x}" for x in survivor.mutant.diff().splitlines())))
+            out.print(literal(f"  survives {survivor.describe()}"))
         folder = ctx.repo.course_dir(course.id) / "reports" / result.assignment_id
         page = write(result, folder)
         out.print(literal(f"wrote {ctx.repo.rel(page)}"))

@@ -26,6 +26,8 @@ def _mutant_rows(report: MutationReport) -> list[str]:
             note = f"acknowledged as equivalent: {esc(o.acknowledged)}"
         elif o.looks_equivalent:
             note = f"may be equivalent: {esc(o.looks_equivalent)}"
+        elif o.why_not_graded:
+            note = esc(o.why_not_graded)
         else:
             note = ", ".join(esc(t) for t in o.killed_by)
         rows.append(
