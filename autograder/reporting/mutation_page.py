@@ -101,10 +101,12 @@ def write(report: MutationReport, folder: Path) -> Path:
     return page
 
 
-def summary(folder: Path) -> dict[str, object] | None:
-    """The last audit's figures for the results report, if `audit` has been run."""
+def summary(folder: Path) -> tuple[float, float | None] | None:
+    """(score, floor) of the last audit, for the results report; None before any audit
+    or when its file is unreadable."""
     try:
         data = json.loads((folder / DATA).read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
+        floor = data["floor"]
+        return float(data["score"]), None if floor is None else float(floor)
+    except (FileNotFoundError, json.JSONDecodeError, KeyError, TypeError, ValueError):
         return None
-    return data if isinstance(data, dict) else None

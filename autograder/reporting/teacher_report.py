@@ -211,10 +211,10 @@ def write(
     ]
     strength = mutation_page.summary(out)
     if strength is not None:
-        floor = strength.get("floor")
+        score, floor = strength
         parts.append(
-            f"<p>Test strength: mutation score {float(str(strength['score'])):.2f}"
-            + (f" (floor {float(str(floor)):.2f})" if floor is not None else "")
+            f"<p>Test strength: mutation score {score:.2f}"
+            + (f" (floor {floor:.2f})" if floor is not None else "")
             + f", from the last <code>autograder audit</code>: <a href='{mutation_page.PAGE}'>"
             "surviving mutants and counterexamples</a>.</p>"
         )
