@@ -26,9 +26,7 @@ from dataclasses import dataclass
 from nbformat import NotebookNode
 
 from autograder.course.cells import CellKind, kind_of
-from autograder.course.notebooks import nbgrader_meta
-
-BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+from autograder.course.notebooks import SOLUTION_MARKERS, nbgrader_meta
 
 OPERATORS = ("compare", "arithmetic", "constant", "negate", "remove", "early-return", "bound")
 """The kinds of change, in the order a sample takes them (authoring/audit.py)."""
@@ -93,12 +91,13 @@ class Mutant:
 
 def solution_lines(source: str) -> set[int]:
     """The 1-based lines between nbgrader's solution markers (the markers excluded)."""
+    begin, end = SOLUTION_MARKERS
     inside, lines = False, set()
     for number, line in enumerate(source.splitlines(), start=1):
         stripped = line.strip()
-        if stripped.startswith(BEGIN):
+        if stripped.startswith(begin):
             inside = True
-        elif stripped.startswith(END):
+        elif stripped.startswith(end):
             inside = False
         elif inside:
             lines.add(number)
@@ -158,10 +157,6 @@ def _docstrings(tree: ast.AST) -> set[int]:
     return found
 
 
-def _unparse(node: ast.AST) -> str:
-    return ast.unparse(node)
-
-
 _ATOMS = (ast.Name, ast.Constant, ast.Attribute, ast.Subscript, ast.Call)
 
 
@@ -197,20 +192,20 @@ def _edits(tree: ast.Module, src: _Source, lines: set[int]) -> Iterator[tuple[st
                     changed = ast.Compare(node.left, list(node.ops), node.comparators)
                     changed.ops[i] = swap()
                     what = f"`{_op_text(op)}` -> `{_op_text(swap())}`"
-                    yield "compare", line, src.replace(node, _unparse(changed)), what
+                    yield "compare", line, src.replace(node, ast.unparse(changed)), what
         elif isinstance(node, ast.BoolOp):
             other = ast.Or() if isinstance(node.op, ast.And) else ast.And()
-            text = _unparse(ast.BoolOp(other, node.values))
+            text = ast.unparse(ast.BoolOp(other, node.values))
             what = f"`{_op_text(node.op)}` -> `{_op_text(other)}`"
             yield "compare", line, src.replace(node, f"({text})"), what
         elif isinstance(node, ast.BinOp) and type(node.op) in _ARITHMETIC_SWAP:
             new = _ARITHMETIC_SWAP[type(node.op)]()
-            text = _unparse(ast.BinOp(node.left, new, node.right))
+            text = ast.unparse(ast.BinOp(node.left, new, node.right))
             what = f"`{_op_text(node.op)}` -> `{_op_text(new)}`"
             yield "arithmetic", line, src.replace(node, f"({text})"), what
         elif isinstance(node, ast.AugAssign) and type(node.op) in _ARITHMETIC_SWAP:
             new = _ARITHMETIC_SWAP[type(node.op)]()
-            text = _unparse(ast.AugAssign(node.target, new, node.value))
+            text = ast.unparse(ast.AugAssign(node.target, new, node.value))
             what = f"`{_op_text(node.op)}=` -> `{_op_text(new)}=`"
             yield "arithmetic", line, src.replace(node, text), what
         elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
