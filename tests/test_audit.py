@@ -13,7 +13,7 @@ import nbformat
 import pytest
 
 from tests.conftest import Invoke
-from tests.factory import course_config, write_config
+from tests.factory import answered, course_config, write_config
 
 pytestmark = pytest.mark.sandbox
 
@@ -28,10 +28,7 @@ COUNTING_ADD = (
 
 def _set_cell(repo: Path, grade_id: str, source: str) -> None:
     notebook = nbformat.read(repo / NOTEBOOK, as_version=4)
-    for cell in notebook.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
-            cell.source = source
-    nbformat.write(notebook, repo / NOTEBOOK)
+    nbformat.write(answered(notebook, {grade_id: source}), repo / NOTEBOOK)
 
 
 def _configure(repo: Path, **settings: object) -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from autograder.testing import expect_array, expect_close, expect_number, expect_type
 from tests.conftest import Invoke
+from tests.factory import answered
 
 REFERENCE = np.array([[0.5, 1.0], [1.5, 2.0]])
 
@@ -85,12 +86,11 @@ def test_a_test_cell_imports_the_helpers_where_grading_runs_it(repo: Path, cli: 
     helpers reach it all the same, and judge the answers they are given."""
     path = repo / "assignments/demo/source/a1/demo.ipynb"
     notebook = nbformat.read(path, as_version=4)
-    for cell in notebook.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == "test_add":
-            cell.source = (
-                "from autograder.testing import expect_number\n"
-                'assert expect_number(add(1, 2), "add(1, 2)") == 3\n' + cell.source
-            )
-    nbformat.write(notebook, path)
+    test = next(c for c in notebook.cells if c.metadata["nbgrader"]["grade_id"] == "test_add")
+    helpers = (
+        "from autograder.testing import expect_number\n"
+        'assert expect_number(add(1, 2), "add(1, 2)") == 3\n'
+    )
+    nbformat.write(answered(notebook, {"test_add": helpers + test.source}), path)
     result = cli("validate", "demo", "--no-lectures")
     assert result.exit_code == 0, result.output
