@@ -303,16 +303,10 @@ def write_submissions(
     subs = []
     for index, mutant in enumerate(mutants):
         where = folder / student_id(index)
-        where.mkdir(parents=True)
-        files = {}
-        for spec in assignment.notebooks:
-            notebook = nbformat.read(source_dir / spec.file, as_version=4)
-            if spec.file == mutant.notebook:
-                notebook = counterexamples.build(
-                    notebook, {mutant.grade_id: mutant.after}, where / spec.file
-                )
-            nbformat.write(notebook, where / spec.file)
-            files[spec.file] = where / spec.file
+        answers = {mutant.grade_id: mutant.after}
+        files = counterexamples.write_answered(
+            assignment, source_dir, where, mutant.notebook, answers, where / mutant.notebook
+        )
         subs.append(Submission(student_id(index), where, files))
     return subs
 

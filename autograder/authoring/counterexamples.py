@@ -79,22 +79,35 @@ def build(source: NotebookNode, answers: dict[str, str], path: Path) -> Notebook
     return notebook
 
 
-def write_submission(
-    assignment: Assignment, cx: Counterexample, source_dir: Path, cx_dir: Path, folder: Path
+def write_answered(
+    assignment: Assignment,
+    source_dir: Path,
+    folder: Path,
+    file: str,
+    answers: dict[str, str],
+    origin: Path,
 ) -> dict[str, Path]:
-    """The counterexample as a submission in `folder`: its notebook built from the teacher's,
-    every other notebook of the assignment as the teacher's solution."""
-    spec = assignment.counterexample_notebook(cx)
-    path = cx_dir / f"{cx.name}.py"
+    """A submission in `folder`: the teacher's notebook `file` with the answer cells in
+    `answers` (grade id -> code) replaced, every other notebook of the assignment as the
+    teacher's solution. `origin` is where the answers come from, named in errors."""
     folder.mkdir(parents=True, exist_ok=True)
     files = {}
     for nb in assignment.notebooks:
         notebook = nbformat.read(source_dir / nb.file, as_version=4)
-        if nb.file == spec.file:
-            notebook = build(notebook, read_answers(path), path)
+        if nb.file == file:
+            notebook = build(notebook, answers, origin)
         nbformat.write(notebook, folder / nb.file)
         files[nb.file] = folder / nb.file
     return files
+
+
+def write_submission(
+    assignment: Assignment, cx: Counterexample, source_dir: Path, cx_dir: Path, folder: Path
+) -> dict[str, Path]:
+    """The counterexample as a submission in `folder` (write_answered)."""
+    path = cx_dir / f"{cx.name}.py"
+    file = assignment.counterexample_notebook(cx).file
+    return write_answered(assignment, source_dir, folder, file, read_answers(path), path)
 
 
 @dataclass(frozen=True)
