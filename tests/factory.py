@@ -89,6 +89,9 @@ kernelspec:
 - Add up numbers.
 :::
 
+```{study-time}
+```
+
 Euler: $e^{i\\pi} + 1 = 0$.
 
 ```{code-cell} ipython3
@@ -98,9 +101,53 @@ with Path("runs.log").open("a") as fh:
 print(sum(range(10)))
 ```
 
+:::{admonition} Exercise 1
+Add the squares of 1 to 3.
+:::
+
+```{code-cell} ipython3
+:tags: [solution]
+
+print("squares", sum(k * k for k in range(1, 4)))
+```
+
+::::{admonition} Solution
+:class: dropdown
+The squares add up to 14.
+::::
+
 ## Takeaways
 
 - Python adds.
+
+## Check your understanding
+
+```{quiz}
+- question: What does `sum(range(10))` print?
+  numeric: 45
+  tolerance: 0
+  why: The numbers 0 to 9 add up to 45.
+- question: Which call adds the numbers 1 to 3?
+  choices:
+    - answer: "`sum(range(1, 4))`"
+      correct: true
+      why: Right, range stops before its end.
+    - answer: "`sum(range(1, 3))`"
+      why: No, that stops at 2.
+    - answer: "`sum(range(3))`"
+      why: No, that adds 0, 1 and 2.
+- question: Is $e^{i\\pi} + 1$ equal to zero?
+  choices:
+    - answer: "Yes"
+      correct: true
+      why: Euler's identity.
+    - answer: "No"
+      why: It is, up to rounding in floating point.
+- question: Roughly what is $\\pi$?
+  numeric: 3.14
+  tolerance: 0.01
+  why: It is about 3.14159.
+```
 """
 
 START_PAGE = """# {title}

@@ -89,3 +89,19 @@ def test_assignment_page_says_which_points_a_person_grades(tmp_path: Path) -> No
     assert invoker(root)("build", "--skip-book").exit_code == 0
     page = (root / "book/_generated/demo/assignments.md").read_text()
     assert "Points: 10, 3 of them for written work graded by your teacher" in page
+
+
+def test_the_downloaded_notebook_keeps_exercise_solutions_folded(built: Path) -> None:
+    notebook = nbformat.read(built / "book/_build/html/_sources/demo/01-demo.ipynb", as_version=4)
+    folded = [c for c in notebook.cells if c.metadata.get("jupyter", {}).get("source_hidden")]
+    assert [c.metadata.tags for c in folded] == [["solution"]]
+    assert folded[0].metadata.jupyter.outputs_hidden
+
+
+def test_the_lecture_states_its_study_time_and_ends_with_its_quiz(built: Path) -> None:
+    page = html(built, "demo/01-demo.html")
+    assert re.search(r"Study time</p>\s*<p>About \d+ (h|min)", page)
+    quiz = page[page.index('class="ag-quiz"') :]
+    assert quiz.count('class="ag-q"') == 4
+    assert 'src="../_static/ag-quiz.js' in page
+    assert (built / "book/_build/html/_static/ag-quiz.js").is_file()

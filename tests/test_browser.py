@@ -198,3 +198,40 @@ def test_no_request_leaves_the_machine(site, browser) -> None:
         visit.page.close()
     outside = [u for u in asked if not re.match(r"^(data:|http://127\.0\.0\.1:)", u)]
     assert asked and not outside
+
+
+def test_quiz_checks_a_choice_and_a_number_offline(site, browser) -> None:
+    base, _ = site
+    visit = Visit(browser, base)
+    page = visit.open("rl1/01-demo.html")
+    choice = page.locator(".ag-q").nth(1)
+    choice.locator("input[type=radio]").nth(1).check()
+    choice.locator(".ag-check").click()
+    assert choice.locator(".ag-verdict").inner_text() == "Not quite."
+    assert choice.locator(".ag-why[data-for='1']").is_visible()  # why that answer is wrong
+    choice.locator("input[type=radio]").nth(0).check()
+    choice.locator(".ag-check").click()
+    assert choice.locator(".ag-verdict").inner_text() == "Correct."
+    assert not choice.locator(".ag-why[data-for='1']").is_visible()
+    number = page.locator(".ag-q").nth(0)
+    number.locator("input[type=text]").fill("44")
+    number.locator(".ag-check").click()
+    assert number.locator(".ag-verdict").inner_text() == "Not quite."
+    assert not number.locator(".ag-why").is_visible()  # it would give the answer away
+    number.locator("input[type=text]").fill("45")
+    number.locator(".ag-check").click()
+    assert number.locator(".ag-verdict").inner_text() == "Correct."
+    assert number.locator(".ag-why").is_visible()
+    assert not visit.errors
+
+
+def test_an_exercise_solution_runs_and_stays_folded_until_opened(site, browser) -> None:
+    base, _ = site
+    visit = Visit(browser, base)
+    page = visit.open("rl1/01-demo.html")
+    output = page.get_by_text("squares 14")  # printed by the executed solution cell
+    assert output.count() == 1 and not output.is_visible()
+    page.locator(".dropdown .admonition-title", has_text="Solution").click()
+    output.wait_for(state="visible", timeout=5000)
+    assert page.get_by_text("The squares add up to 14.").is_visible()
+    assert not visit.errors

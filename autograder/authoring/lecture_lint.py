@@ -5,7 +5,13 @@
   notebook, where it is certain which cells draw;
 - no cell shows stray stderr (warnings, progress bars) unless it is tagged to hide it;
 - headings go down one level at a time, so the page outline makes sense;
-- the lecture opens with learning goals and ends with takeaways (AUTHORING.md).
+- the lecture opens with learning goals and ends with takeaways (AUTHORING.md);
+- it states its study time (`{study-time}`, computed by the book) and ends with a
+  self-assessment quiz that `course/quiz.py` accepts (one keyed answer per question,
+  an explanation for every answer), after the takeaways;
+- code shown to students runs: no Python listing in Markdown, and every exercise
+  solution is a code cell tagged `solution` followed by its collapsible Solution box,
+  so its output, and the numbers an explanation quotes, come from this run.
 
 Course start pages must say what a student needs before enrolling: goals,
 prerequisites, the time it takes and where to get help.
@@ -19,8 +25,14 @@ from pathlib import Path
 import jupytext
 from nbformat import NotebookNode
 
+from autograder.course.quiz import QuizError, parse_quiz, quiz_bodies
+from autograder.course.study_time import SOLUTION_TAG
+
 QUIET_TAGS = {"remove-stderr", "remove-output", "hide-output", "remove-cell"}
 HEADING = re.compile(r"^(#{1,6})\s+\S")
+PYTHON_FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*(python3?|py|ipython3?|pycon)\s*$", re.M | re.I)
+STUDY_TIME = re.compile(r"^\s*`{3,}\{study-time\}\s*$", re.M)
+SOLUTION_BOX = re.compile(r"\A\s*:{3,}\s*\{admonition\}\s+Solution\b[^\n]*\n\s*:class:\s*dropdown")
 START_PAGE_TOPICS = {
     "goals": re.compile(r"goal|you will (learn|be able)", re.I),
     "prerequisites": re.compile(r"prerequisite|before you start|what you need", re.I),
@@ -65,6 +77,54 @@ def lint_lecture(path: Path, label: str) -> list[str]:
         problems.append(f"{label}: no 'Learning goals' box at the top")
     if not re.search(r"^##\s+Takeaways", text, re.M):
         problems.append(f"{label}: no '## Takeaways' section")
+    if not STUDY_TIME.search(text):
+        problems.append(f"{label}: no study-time box (a ```{{study-time}} fence after the goals)")
+    return problems + quiz_problems(text, label) + solution_problems(notebook, label)
+
+
+def quiz_problems(text: str, label: str) -> list[str]:
+    """One quiz, valid, in the lecture's last section, which comes after the takeaways."""
+    bodies = quiz_bodies(text)
+    if len(bodies) != 1:
+        return [f"{label}: {len(bodies)} quizzes; a lecture ends with exactly one ```{{quiz}}"]
+    problems = []
+    try:
+        parse_quiz(bodies[0])
+    except QuizError as error:
+        problems.append(f"{label}: quiz: {error}")
+    quiz_at = text.index("{quiz}")
+    takeaways = re.search(r"^##\s+Takeaways", text, re.M)
+    sections = [m.start() for m in re.finditer(r"^##?\s+\S", text, re.M)]
+    if takeaways is not None and takeaways.start() > quiz_at:
+        problems.append(f"{label}: the quiz comes before the takeaways; it ends the lecture")
+    if any(start > quiz_at for start in sections):
+        problems.append(f"{label}: a section follows the quiz; the quiz ends the lecture")
+    return problems
+
+
+def solution_problems(notebook: NotebookNode, label: str) -> list[str]:
+    problems = []
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type == "markdown" and PYTHON_FENCE.search(cell.source):
+            first = PYTHON_FENCE.search(cell.source)
+            line = cell.source[: first.start() if first else 0].count("\n") + 1
+            problems.append(
+                f"{label}: Markdown cell {index} holds a Python listing (line {line} of the "
+                "cell) that never runs; make it a code cell (an exercise's solution: tagged "
+                "'solution', before its Solution box)"
+            )
+        if cell.cell_type != "code" or SOLUTION_TAG not in cell.metadata.get("tags", []):
+            continue
+        following = notebook.cells[index + 1] if index + 1 < len(notebook.cells) else None
+        if (
+            following is None
+            or following.cell_type != "markdown"
+            or not SOLUTION_BOX.match(following.source)
+        ):
+            problems.append(
+                f"{label}: solution code cell {index} is not followed by its Solution box "
+                "(a '{admonition} Solution' with ':class: dropdown')"
+            )
     return problems
 
 

@@ -11,6 +11,9 @@
   a CDN; live code is off in this book, so its scripts are dropped.
 - Pages get an explicit colour mode ("auto": the reader's system setting); without
   one pydata-sphinx-theme logs "Got invalid theme mode" on every page.
+- Lectures get their quiz and study-time boxes (`directives.py`), and each exercise's
+  executed solution cell moves into its Solution box (`solutions.py`); in the notebook
+  download, solution cells are collapsed so a student opens them on purpose.
 """
 
 from __future__ import annotations
@@ -22,6 +25,12 @@ import jupytext
 import nbformat
 from myst_nb.core.read import is_myst_markdown_notebook
 from sphinx.application import Sphinx
+
+from autograder.book.directives import QuizDirective, StudyTimeDirective
+from autograder.book.solutions import move_into_boxes
+from autograder.course.study_time import SOLUTION_TAG
+
+STATIC = Path(__file__).parent / "static"
 
 
 def _notebook_source(app: Sphinx, pagename: str) -> Path | None:
@@ -46,6 +55,8 @@ def add_ipynb_download(
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
+            if SOLUTION_TAG in cell.metadata.get("tags", []):
+                cell.metadata["jupyter"] = {"source_hidden": True, "outputs_hidden": True}
     notebook.metadata.pop("jupytext", None)
     target = Path(app.outdir, "_sources", pagename + ".ipynb")
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -74,7 +85,17 @@ def set_colour_mode(
     context["default_mode"] = context.get("default_mode") or "auto"
 
 
+def add_static(app: Sphinx) -> None:
+    app.config.html_static_path.append(str(STATIC))
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
+    app.add_directive("quiz", QuizDirective)
+    app.add_directive("study-time", StudyTimeDirective)
+    app.connect("doctree-read", move_into_boxes)
+    app.connect("builder-inited", add_static)
+    app.add_js_file("ag-quiz.js")
+    app.add_css_file("ag-quiz.css")
     app.connect("html-page-context", set_colour_mode)
     # Before sphinx-book-theme builds its header buttons (priority 501).
     app.connect("html-page-context", add_ipynb_download, priority=400)
