@@ -34,7 +34,7 @@ PACKAGE = ROOT / "autograder"
 
 LAYERS: list[tuple[str, ...]] = [
     ("cli",),
-    ("reporting", "authoring", "grading", "student", "book"),
+    ("reporting", "authoring", "grading", "student", "book", "delivery"),
     ("nbgrader",),
     ("runtime",),
     ("course", "testing"),

@@ -1,6 +1,6 @@
 """The `autograder` command line: every teacher task, on the embedded SQLite default.
 
-One module per group of commands (authoring, grading, reporting, student), each
+One module per group of commands (authoring, delivery, grading, reporting, student), each
 command a plain `click.command`; this module puts them in the `main` group. Shared
 options and the error handling live in app.py. A new command: write it in the
 module of its group (or a new one) and add it below.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gc
 
-from autograder.cli import authoring, grading, reporting, student
+from autograder.cli import authoring, delivery, grading, reporting, student
 from autograder.cli.app import main
 
 for command in (
@@ -23,6 +23,7 @@ for command in (
     authoring.audit,
     student.check,
     reporting.report,
+    delivery.roster,
 ):
     main.add_command(command)
 
