@@ -24,6 +24,9 @@ for command in (
     student.check,
     reporting.report,
     delivery.roster,
+    delivery.publish,
+    delivery.collect,
+    delivery.return_feedback,
 ):
     main.add_command(command)
 

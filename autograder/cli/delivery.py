@@ -1,4 +1,9 @@
-"""`autograder roster import`: a course's students from the CSV Moodle or Canvas exports."""
+"""Delivering a course: its roster, and its assignments through nbgrader's exchange.
+
+`roster import` reads the class list Moodle or Canvas exports; `publish`, `collect` and
+`return` move an assignment's release out to the students, their submissions in (into
+`submitted/`, where `grade` reads them) and their feedback back.
+"""
 
 from __future__ import annotations
 
@@ -51,3 +56,97 @@ def import_roster(ctx: Context, course_id: str, file: Path, db: str | None) -> N
                 "yellow",
             )
         )
+
+
+exchange_option = click.option(
+    "--exchange",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="nbgrader's exchange folder (default: $AUTOGRADER_EXCHANGE, else /srv/nbgrader/exchange).",
+)
+
+
+@click.command()
+@click.argument("course_id")
+@click.argument("assignment_id")
+@exchange_option
+@click.option("--force", is_flag=True, help="Replace an assignment already published.")
+@db_option
+@pass_ctx
+def publish(
+    ctx: Context,
+    course_id: str,
+    assignment_id: str,
+    exchange: Path | None,
+    force: bool,
+    db: str | None,
+) -> None:
+    """Release ASSIGNMENT to the exchange: students fetch it in their Assignments tab."""
+    from autograder.delivery import exchange as ex
+
+    course = load_course(ctx.repo, course_id)
+    assignment = course.assignment(assignment_id)
+    root = ex.exchange_root(exchange)
+    path = ex.publish(
+        ctx.repo.course_dir(course.id),
+        course.id,
+        assignment.id,
+        root,
+        ctx.db_url(course, db),
+        force,
+    )
+    out.print(literal(f"published {course.id}/{assignment.id} -> {path}"))
+
+
+@click.command()
+@click.argument("course_id")
+@click.argument("assignment_id")
+@exchange_option
+@db_option
+@pass_ctx
+def collect(
+    ctx: Context, course_id: str, assignment_id: str, exchange: Path | None, db: str | None
+) -> None:
+    """Each student's newest submission into submitted/, ready for `autograder grade`."""
+    from autograder.delivery import exchange as ex
+
+    course = load_course(ctx.repo, course_id)
+    assignment = course.assignment(assignment_id)
+    course_dir = ctx.repo.course_dir(course.id)
+    result = ex.collect(
+        course_dir, course.id, assignment.id, ex.exchange_root(exchange), ctx.db_url(course, db)
+    )
+    for name, why in result.refused:
+        out.print(literal(f"refused {name}: {why} (moved to the exchange's refused/)", "yellow"))
+    out.print(
+        literal(
+            f"collected {len(result.students)} submissions of {course.id}/{assignment.id} into "
+            f"{ctx.repo.rel(course_dir / 'submitted')}"
+        )
+    )
+
+
+@click.command("return")
+@click.argument("course_id")
+@click.argument("assignment_id")
+@exchange_option
+@db_option
+@pass_ctx
+def return_feedback(
+    ctx: Context, course_id: str, assignment_id: str, exchange: Path | None, db: str | None
+) -> None:
+    """Send each student their feedback (from `autograder feedback`) through the exchange."""
+    from autograder.delivery import exchange as ex
+
+    course = load_course(ctx.repo, course_id)
+    assignment = course.assignment(assignment_id)
+    students = ex.return_feedback(
+        ctx.repo.course_dir(course.id),
+        course.id,
+        assignment.id,
+        ex.exchange_root(exchange),
+        ctx.db_url(course, db),
+    )
+    out.print(
+        literal(f"returned feedback of {course.id}/{assignment.id} to {len(students)} students")
+    )
