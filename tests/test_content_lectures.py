@@ -13,7 +13,7 @@ pytestmark = pytest.mark.content
 def test_the_four_courses_are_complete() -> None:
     assert [c.id for c in COURSES] == ["ml1", "mr", "rl1", "ai-intro"]
     for course in COURSES:
-        assert len(course.lectures) == 7, course.id
+        assert len(course.lectures) >= 7, course.id
         assert len(course.assignments) == 3, course.id
 
 
