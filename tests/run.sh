@@ -7,11 +7,13 @@ cd "$(dirname "$0")/.."
 export PIP_DISABLE_PIP_VERSION_CHECK=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 
 missing=""
-for tool in bwrap chromium pg_ctlcluster; do command -v "$tool" >/dev/null || missing=1; done
+for tool in bwrap chromium pg_ctlcluster node npm; do command -v "$tool" >/dev/null || missing=1; done
 if [ -n "$missing" ]; then
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap chromium postgresql >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap chromium postgresql nodejs npm >/dev/null
 fi
+# The hub's proxy (autograder hub), from the npm registry.
+command -v configurable-http-proxy >/dev/null || npm install -g --silent configurable-http-proxy
 
 # A PostgreSQL server for the gradebook tests, on this machine only.
 cluster=$(pg_lsclusters --no-header | awk 'NR==1 {print $1" "$2}')

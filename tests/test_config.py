@@ -133,3 +133,17 @@ def test_an_acknowledged_mutant_needs_an_id_as_audit_prints_it(repo: Path) -> No
         ConfigError, match=r"equivalent_mutants\[0\]\(id=line 12\)\.id: String should match"
     ):
         load_course(Repo(repo), "demo")
+
+
+def test_a_teacher_must_be_a_system_user_name(repo: Path) -> None:
+    write_config(repo, course_config(teachers=["Åsa Berg"]))
+    with pytest.raises(ConfigError, match=r"teachers\[0\]: String should match pattern"):
+        load_course(Repo(repo), "demo")
+
+
+def test_hub_limits_are_read_and_bounded(repo: Path) -> None:
+    write_config(repo, course_config(hub={"memory_mb": 4096, "cpus": 1.5}))
+    assert load_course(Repo(repo), "demo").hub.cpus == 1.5
+    write_config(repo, course_config(hub={"memory_mb": 100}))
+    with pytest.raises(ConfigError, match=r"hub\.memory_mb: Input should be greater than or equal"):
+        load_course(Repo(repo), "demo")

@@ -27,6 +27,7 @@ for command in (
     delivery.publish,
     delivery.collect,
     delivery.return_feedback,
+    delivery.hub,
 ):
     main.add_command(command)
 

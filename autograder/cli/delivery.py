@@ -150,3 +150,67 @@ def return_feedback(
     out.print(
         literal(f"returned feedback of {course.id}/{assignment.id} to {len(students)} students")
     )
+
+
+@click.command()
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--ip", default="0.0.0.0", show_default=True, help="Address to listen on.")
+@click.option(
+    "--state",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("/srv/autograder-hub"),
+    show_default=True,
+    help="The hub's own files: its database, cookie secret, passwords.",
+)
+@exchange_option
+@click.option(
+    "--extra-config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Your own JupyterHub settings, loaded last (e.g. single sign-on; see deploy/README.md).",
+)
+@click.option(
+    "--check", "check_only", is_flag=True, help="Check and write the config; do not start."
+)
+@pass_ctx
+def hub(
+    ctx: Context,
+    port: int,
+    ip: str,
+    state: Path,
+    exchange: Path | None,
+    extra_config: Path | None,
+    check_only: bool,
+) -> None:
+    """Serve the courses on a JupyterHub (in the foreground): roster students and teachers
+    sign in, set their password the first time, and work in JupyterLab with nbgrader's
+    Assignments tab. Needs root, bubblewrap and configurable-http-proxy (npm)."""
+    import os
+
+    from autograder.course.config import load_all
+    from autograder.delivery import exchange as ex
+    from autograder.delivery import hub as hub_mod
+
+    courses = load_all(ctx.repo)
+    folders = {c.id: ctx.repo.course_dir(c.id) for c in courses}
+    plan = hub_mod.plan(courses, folders, ip, port, state, ex.exchange_root(exchange))
+    problems = hub_mod.check(plan)
+    if problems:
+        raise hub_mod.HubProblem(
+            "the hub cannot start:\n" + "\n".join(f"- {problem}" for problem in problems)
+        )
+    made = hub_mod.ensure_users(plan.users)
+    if made:
+        out.print(literal(f"system users made: {', '.join(made)}"))
+    config = hub_mod.write_config(plan, extra_config)
+    out.print(
+        literal(
+            f"{len(plan.users)} users may sign in ({len(plan.admins)} teachers) to "
+            f"{', '.join(c.id for c in courses)}; config {config}"
+        )
+    )
+    if check_only:
+        return
+    argv = hub_mod.command(config)
+    os.chdir(state)
+    os.execv(argv[0], argv)

@@ -221,6 +221,18 @@ class Assignment(_Strict):
         raise KeyError(stem)
 
 
+class HubSettings(_Strict):
+    """What one user's server on the hub may use, all its processes together (a user in
+    several courses gets the largest of their courses' settings)."""
+
+    memory_mb: Annotated[int, Field(ge=256, le=65536)] = 2048
+    cpus: Annotated[float, Field(gt=0, le=64)] = 1.0
+
+
+# A system user name: what `roster import` makes of a login (useradd's rules).
+USERNAME = r"^[a-z][a-z0-9._-]{0,31}$"
+
+
 class Course(_Strict):
     id: Annotated[str, Field(pattern=_ID)]
     title: Titles
@@ -228,6 +240,9 @@ class Course(_Strict):
     lecture_timeout: Annotated[int, Field(gt=0, le=600)] = 60
     lectures: Annotated[list[str], Field(min_length=1)]
     assignments: list[Assignment] = []
+    # The hub's admins for this course (they can also sign in); students come from the roster.
+    teachers: list[Annotated[str, Field(pattern=USERNAME)]] = []
+    hub: HubSettings = HubSettings()
 
     @field_validator("lectures")
     @classmethod

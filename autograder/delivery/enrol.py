@@ -27,6 +27,7 @@ def roster_path(course_dir: Path) -> Path:
 
 
 def enrol(roster: Roster, course_dir: Path, db_url: str, course_id: str) -> Enrolment:
+    course_dir.mkdir(parents=True, exist_ok=True)  # a course with no assignment yet has none
     before = {s.username for s in load_roster(roster_path(course_dir))}
     now = [s.username for s in roster.students]
     with gradebook(db_url, course_id) as gb:

@@ -149,6 +149,32 @@ def readonly_paths() -> list[str]:
     return [p for p in found if not any(_under(p, other) for other in found)]
 
 
+def system_mounts(readonly: list[str]) -> list[tuple[str, list[str]]]:
+    """(path, bwrap arguments) binding the system and Python read-only, each at its own
+    path: `readonly` (see readonly_paths) and /lib, /lib64, /bin, /sbin as they are."""
+    entries = [(path, ["--ro-bind", path, path]) for path in readonly]
+    for name in ("/lib", "/lib64", "/bin", "/sbin"):
+        if any(name == p or _under(name, p) for p in readonly):
+            continue
+        if os.path.islink(name):
+            entries.append((name, ["--symlink", os.readlink(name), name]))
+        elif os.path.isdir(name):
+            entries.append((name, ["--ro-bind", name, name]))
+    return entries
+
+
+def ordered_mounts(entries: list[tuple[str, list[str]]]) -> list[tuple[str, list[str]]]:
+    """The mounts in the order bwrap must apply them, with the folders leading to them.
+
+    bwrap makes the folders leading to a mount point itself, with the caller's umask;
+    made here, they are traversable by whoever runs inside (and empty). Sorted by depth:
+    a mount comes after every mount at a folder above it (it would be hidden)."""
+    mounted = {dest for dest, _ in entries}
+    leading = {dest[:i] for dest in mounted for i in range(1, len(dest)) if dest[i] == "/"}
+    entries = entries + [(path, ["--perms", "0755", "--dir", path]) for path in leading - mounted]
+    return sorted(entries, key=lambda entry: (entry[0].count("/"), entry[0]))
+
+
 def check_layout(readonly: Iterable[str], private: Iterable[str] = PRIVATE_PATHS) -> None:
     """Refuse a read-only folder that the sandbox cannot show: one that is or holds a
     folder each kernel gets privately (bound over it, it would hide the private one, or
@@ -422,21 +448,7 @@ class Sandbox:
         entries += [(dest, ["--bind", host, dest]) for host, dest in writable]
         if self.peer is not None:
             entries.append((str(self.peer), ["--bind", str(self.peer), str(self.peer)]))
-        entries += [(path, ["--ro-bind", path, path]) for path in readonly]
-        for name in ("/lib", "/lib64", "/bin", "/sbin"):
-            if any(name == p or _under(name, p) for p in readonly):
-                continue
-            if os.path.islink(name):
-                entries.append((name, ["--symlink", os.readlink(name), name]))
-            elif os.path.isdir(name):
-                entries.append((name, ["--ro-bind", name, name]))
-        mounted = {dest for dest, _ in entries}
-        # bwrap makes the folders leading to a mount point itself, with the grader's
-        # umask; made here, they are traversable by the kernel (and empty).
-        leading = {dest[:i] for dest in mounted for i in range(1, len(dest)) if dest[i] == "/"}
-        entries += [(path, ["--perms", "0755", "--dir", path]) for path in leading - mounted]
-        # By depth: a mount comes after every mount at a folder above it.
-        return sorted(entries, key=lambda entry: (entry[0].count("/"), entry[0]))
+        return ordered_mounts(entries + system_mounts(readonly))
 
     def wrap(self, argv: list[str]) -> list[str]:
         """A command that runs argv in the sandbox as the sandbox uid."""
