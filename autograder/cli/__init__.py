@@ -28,6 +28,7 @@ for command in (
     delivery.collect,
     delivery.return_feedback,
     delivery.hub,
+    delivery.deadlines,
 ):
     main.add_command(command)
 

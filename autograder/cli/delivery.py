@@ -170,6 +170,12 @@ def return_feedback(
     help="Your own JupyterHub settings, loaded last (e.g. single sign-on; see deploy/README.md).",
 )
 @click.option(
+    "--deadlines/--no-deadlines",
+    default=True,
+    show_default=True,
+    help="Run the deadline service: grade and return each assignment when it closes.",
+)
+@click.option(
     "--check", "check_only", is_flag=True, help="Check and write the config; do not start."
 )
 @pass_ctx
@@ -180,6 +186,7 @@ def hub(
     state: Path,
     exchange: Path | None,
     extra_config: Path | None,
+    deadlines: bool,
     check_only: bool,
 ) -> None:
     """Serve the courses on a JupyterHub (in the foreground): roster students and teachers
@@ -202,7 +209,19 @@ def hub(
     made = hub_mod.ensure_users(plan.users)
     if made:
         out.print(literal(f"system users made: {', '.join(made)}"))
-    config = hub_mod.write_config(plan, extra_config)
+    service = None
+    if deadlines:
+        from autograder.delivery.deadlines import command
+
+        service = [
+            *command(),
+            "--root",
+            str(ctx.repo.root),
+            "deadlines",
+            "--exchange",
+            str(plan.exchange),
+        ]
+    config = hub_mod.write_config(plan, extra_config, service)
     out.print(
         literal(
             f"{len(plan.users)} users may sign in ({len(plan.admins)} teachers) to "
@@ -214,3 +233,45 @@ def hub(
     argv = hub_mod.command(config)
     os.chdir(state)
     os.execv(argv[0], argv)
+
+
+@click.command()
+@exchange_option
+@click.option(
+    "--every",
+    type=click.IntRange(min=10),
+    default=300,
+    show_default=True,
+    help="Seconds between looks at the due dates.",
+)
+@click.option("--once", is_flag=True, help="Look once, handle what is due, and stop.")
+@pass_ctx
+def deadlines(ctx: Context, exchange: Path | None, every: int, once: bool) -> None:
+    """Collect, grade, give feedback on and return each assignment once its due date and
+    late window have passed (`grade_at_deadline: false` leaves one to you). The hub runs
+    this as a service; its log is the hub's and assignments/<course>/deadlines/."""
+    import datetime as dt
+    import time
+
+    from autograder.course.config import load_all
+    from autograder.delivery import deadlines as dl
+    from autograder.delivery import exchange as ex
+
+    root = ex.exchange_root(exchange)
+    while True:
+        courses = load_all(ctx.repo)
+        folders = {c.id: ctx.repo.course_dir(c.id) for c in courses}
+        due = dl.due_now(courses, folders, dt.datetime.now(dl.UTC))
+        if not due:
+            out.print(literal("deadlines: nothing due"))
+        for item in due:
+            dl.handle(
+                item,
+                folders[item.course],
+                [*dl.command(), "--root", str(ctx.repo.root)],
+                root,
+                lambda line: out.print(literal(line)),
+            )
+        if once:
+            return
+        time.sleep(every)

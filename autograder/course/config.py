@@ -166,6 +166,9 @@ class Assignment(_Strict):
     student's code may not use: in the student's kernel they raise ForbiddenError however
     they are reached (runtime/forbidden_kernel.py), and a use in an answer's source is
     reported (course/forbidden.py). The tests, in their own kernel, keep them."""
+    grade_at_deadline: bool = True
+    """Whether the hub's deadline service collects, grades and returns this assignment by
+    itself once its due date and late window have passed (delivery/deadlines.py)."""
     mutation_score: Annotated[float, Field(ge=0, le=1)] | None = None
     """The least share of the solution's mutants the tests must refuse (authoring/audit.py):
     `validate --mutants` fails below it."""

@@ -170,9 +170,10 @@ def _jupyter_settings(hub: HubPlan) -> Path:
     return root
 
 
-def write_config(hub: HubPlan, extra: Path | None = None) -> Path:
+def write_config(hub: HubPlan, extra: Path | None = None, service: list[str] | None = None) -> Path:
     """The hub's jupyterhub_config.py, in its state folder (0600: it names the users).
-    `extra`, the teacher's own settings (e.g. single sign-on), is loaded last."""
+    `extra`, the teacher's own settings (e.g. single sign-on), is loaded last; `service`
+    is the deadline service's command (delivery/deadlines.py), run by the hub."""
     hub.state.mkdir(parents=True, exist_ok=True)
     hub.state.chmod(0o711)  # users traverse to their Jupyter settings, never list it
     settings = _jupyter_settings(hub)
@@ -192,6 +193,7 @@ def write_config(hub: HubPlan, extra: Path | None = None) -> Path:
         "settings": str(settings),
         "hub_port": _spare_port(),
         "proxy_api_port": _spare_port(),
+        "deadlines": service,
     }
     path = hub.state / "jupyterhub_config.py"
     text = CONFIG_TEMPLATE.format(data=json.dumps(data, indent=1, sort_keys=True))
@@ -243,6 +245,9 @@ c.StudentSpawner.exchange = d["exchange"]
 c.StudentSpawner.jupyter_config = d["settings"]
 c.StudentSpawner.limits = d["limits"]
 c.StudentSpawner.roles = d["roles"]
+if d["deadlines"]:
+    # Collects, grades and returns each assignment once its window closes.
+    c.JupyterHub.services = [{{"name": "deadlines", "command": d["deadlines"]}}]
 '''
 
 
