@@ -265,6 +265,13 @@ def test_nbgrader_lists_only_the_students_own_courses(hub: Hub, anna: dict) -> N
     assert response.json()["value"] == ["demo"]
 
 
+def test_the_deadline_service_runs_with_the_hub(hub: Hub) -> None:
+    deadline = time.monotonic() + 90
+    while "deadlines: nothing due" not in hub.log.read_text():
+        assert time.monotonic() < deadline, hub.log.read_text()[-3000:]
+        time.sleep(1)
+
+
 def test_the_hub_refuses_to_start_naming_what_is_missing(hub: Hub, tmp_path: Path) -> None:
     tools = tmp_path / "bin"  # the system's tools, but not the proxy
     tools.mkdir()
