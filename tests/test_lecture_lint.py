@@ -64,3 +64,20 @@ def test_a_quiz_problem_is_named_with_the_lecture(tmp_path: Path, change, expect
     assert change[0] in LECTURE
     [problem] = lint(tmp_path, LECTURE.replace(*change, 1))
     assert problem.startswith("book/demo/01-demo.md: quiz:") and expected in problem
+
+
+def test_a_glued_numpy_number_is_named_because_the_page_cannot_format_it() -> None:
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    from autograder.authoring.lecture_lint import output_problems
+
+    prefix = "application/papermill.record/"
+
+    def glued(name: str, text: str) -> dict:
+        meta = {"scrapbook": {"name": name, "mime_prefix": prefix}}
+        return new_output("display_data", data={prefix + "text/plain": text}, metadata=meta)
+
+    cell = new_code_cell("glue(...)")
+    cell.outputs = [glued("numpy", "np.float64(0.93)"), glued("plain", "0.93"), glued("s", "'a'")]
+    [problem] = output_problems(new_notebook(cells=[cell]), "book/x.md")
+    assert "glues 'numpy' as 'np.float64(0.93)'" in problem and "float(x)" in problem

@@ -19,6 +19,7 @@ prerequisites, the time it takes and where to get help.
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -143,6 +144,7 @@ def output_problems(executed: NotebookNode, label: str) -> list[str]:
             problems.append(
                 f"{label}: code cell {index} draws a figure without alt text ({first!r})"
             )
+        problems += glue_problems(cell, index, label)
         noisy = [
             o
             for o in cell.outputs
@@ -153,6 +155,29 @@ def output_problems(executed: NotebookNode, label: str) -> list[str]:
             problems.append(
                 f"{label}: code cell {index} writes to stderr ({text[0][:80] if text else ''!r}); "
                 "fix the cause or tag the cell remove-stderr"
+            )
+    return problems
+
+
+def glue_problems(cell: NotebookNode, index: int, label: str) -> list[str]:
+    """A value glued into the text must read back as a plain Python value: myst-nb formats
+    `{glue:text}` from its text form, and numpy's `np.float64(0.93)` is not a number to it
+    (the page then shows the raw text or nothing). Glue float(x), int(x) or str(x)."""
+    problems = []
+    for output in cell.outputs:
+        glued = (output.get("metadata") or {}).get("scrapbook") or {}
+        prefix = glued.get("mime_prefix", "")
+        # myst-nb's keys carry a prefix ("application/papermill.record/") when not displayed.
+        data = {k.removeprefix(prefix): v for k, v in (output.get("data") or {}).items()}
+        if not glued.get("name") or set(data) != {"text/plain"}:
+            continue  # not glued, or a figure or table glued for {glue:figure}
+        try:
+            ast.literal_eval(data["text/plain"])
+        except (SyntaxError, ValueError):
+            problems.append(
+                f"{label}: code cell {index} glues {glued['name']!r} as "
+                f"{data['text/plain'][:40]!r}, which the page cannot format; "
+                "glue a plain value (float(x), int(x), str(x))"
             )
     return problems
 
