@@ -163,3 +163,16 @@ def test_three_assignments_validate_concurrently(repo: Path, cli: Invoke) -> Non
     result = cli("validate", "demo", "--no-lectures", "--workers", "3")
     assert result.exit_code == 0, result.output
     assert "3 passed, 0 failed" in result.output
+
+
+def test_one_assignment_is_validated_alone(cli: Invoke) -> None:
+    result = cli("validate", "demo", "a1")
+    assert result.exit_code == 0, result.output
+    assert "ok assignment demo/a1" in result.output
+    assert "lecture" not in result.output and "1 passed, 0 failed" in result.output
+
+
+def test_an_unknown_assignment_is_named_with_the_known_ones(cli: Invoke) -> None:
+    result = cli("validate", "demo", "a9")
+    assert result.exit_code == 2
+    assert "course 'demo' has no assignment 'a9' (known: a1)" in result.output

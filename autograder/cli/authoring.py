@@ -57,6 +57,7 @@ def release(ctx: Context, course_id: str, assignment_id: str, db: str | None) ->
 
 @click.command()
 @click.argument("course_id", required=False)
+@click.argument("assignment_id", required=False)
 @click.option("--lectures/--no-lectures", default=True, help="Execute the lectures.")
 @click.option("--assignments/--no-assignments", default=True, help="Grade solution and release.")
 @click.option("--workers", type=int, default=None, help="Parallel checks (default: cores).")
@@ -67,17 +68,22 @@ def release(ctx: Context, course_id: str, assignment_id: str, db: str | None) ->
 def validate(
     ctx: Context,
     course_id: str | None,
+    assignment_id: str | None,
     lectures: bool,
     assignments: bool,
     workers: int | None,
     mutants: bool,
 ) -> None:
     """Check that lectures run and assignments grade correctly (full marks / zero), and
-    that no counterexample earns more than its cap."""
+    that no counterexample earns more than its cap. With ASSIGNMENT, only that one."""
     from autograder.authoring.validate import validate as run_validate
 
     courses = [load_course(ctx.repo, course_id)] if course_id else load_all(ctx.repo)
-    checks = run_validate(ctx.repo, courses, lectures, assignments, workers, _show, mutants)
+    if assignment_id is not None:
+        courses[0].assignment(assignment_id)  # an unknown id is named, with the known ones
+    checks = run_validate(
+        ctx.repo, courses, lectures, assignments, workers, _show, mutants, assignment_id
+    )
     _conclude(checks)
 
 
