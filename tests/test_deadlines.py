@@ -6,8 +6,6 @@ import datetime as dt
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -18,10 +16,9 @@ from autograder.course.paths import Repo
 from autograder.delivery.deadlines import UTC, due_now
 from tests.conftest import invoker
 from tests.factory import course_config, make_repo, score, write_config
+from tests.students import RIGHT, as_student, make_user
 
-ROOT = Path(__file__).resolve().parents[1]
 NOW = dt.datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
-RIGHT = {"add": "def add(a, b):\n    return a + b", "mul": "def mul(a, b):\n    return a * b"}
 
 
 def courses_due(repo: Path, **assignment: object) -> list[str]:
@@ -56,34 +53,10 @@ def test_a_handled_assignment_is_not_handled_again(repo: Path) -> None:
     assert courses_due(repo, due="2027-03-01T11:00:00+00:00") == []
 
 
-def as_student(user: str, action: str, exchange: Path, arg: str = "") -> dict:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tests.exchange_student",
-            user,
-            action,
-            "demo",
-            "a1",
-            str(exchange),
-            arg,
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 @pytest.mark.skipif(os.geteuid() != 0 and not os.environ.get("CI"), reason="needs root")
 def test_a_closed_assignment_is_collected_graded_and_returned(tmp_path: Path) -> None:
     user = "dl-anna"
-    if subprocess.run(["id", user], capture_output=True).returncode != 0:
-        subprocess.run(["useradd", "--create-home", user], check=True)
-    shutil.rmtree(f"/home/{user}/a1", ignore_errors=True)
-    Path(f"/home/{user}").chmod(0o700)
+    make_user(user)
     repo = make_repo(tmp_path / "repo")
     config = course_config()
     config["assignments"][0]["due"] = "2020-01-01T00:00:00+00:00"

@@ -11,8 +11,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,47 +20,14 @@ import pytest
 from tests.conftest import invoker
 from tests.factory import make_repo
 from tests.factory import score as gradebook_score
+from tests.students import RIGHT, as_student, make_user
 
-ROOT = Path(__file__).resolve().parents[1]
 STUDENTS = ("ag-anna", "ag-bo")
-RIGHT = {"add": "def add(a, b):\n    return a + b", "mul": "def mul(a, b):\n    return a * b"}
 PARTLY = {"add": "def add(a, b):\n    return a + b"}
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 and not os.environ.get("CI"), reason="needs root to create students"
 )
-
-
-def as_student(user: str, action: str, root: Path, arg: str = "") -> dict:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tests.exchange_student",
-            user,
-            action,
-            "demo",
-            "a1",
-            str(root),
-            arg,
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def make_user(name: str) -> None:
-    if subprocess.run(["id", name], capture_output=True).returncode != 0:
-        subprocess.run(
-            ["useradd", "--create-home", "--shell", "/usr/sbin/nologin", name], check=True
-        )
-    home = Path("/home") / name
-    for leftover in (home / "a1", home / ".local"):
-        shutil.rmtree(leftover, ignore_errors=True)
-    home.chmod(0o700)
 
 
 @pytest.fixture(scope="module")
