@@ -31,6 +31,7 @@ from typing import Any
 from jupyterhub.spawner import LocalProcessSpawner
 from traitlets import Dict, Unicode
 
+from autograder.course.config import HubSettings
 from autograder.runtime.sandbox import ordered_mounts, readonly_paths, system_mounts
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
@@ -107,7 +108,8 @@ class StudentSpawner(LocalProcessSpawner):  # type: ignore[misc]
 
     async def start(self) -> Any:
         entry = pwd.getpwnam(self.user.name)
-        memory_mb, cpus = self.limits.get(self.user.name, [2048, 1.0])
+        default = HubSettings()
+        memory_mb, cpus = self.limits.get(self.user.name, [default.memory_mb, default.cpus])
         for problem in limit_user(self.user.name, int(memory_mb), float(cpus)):
             self.log.warning("%s: no limit set: %s", self.user.name, problem)
         bwrap = ["bwrap", "--die-with-parent", "--unshare-ipc", "--unshare-uts"]
