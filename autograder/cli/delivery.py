@@ -8,11 +8,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from autograder.cli.app import Context, db_option, literal, out, pass_ctx
 from autograder.course.config import load_course
+
+if TYPE_CHECKING:
+    from autograder.delivery.exchange import Target
 
 
 @click.group()
@@ -66,6 +70,23 @@ exchange_option = click.option(
 )
 
 
+def _target(
+    ctx: Context, course_id: str, assignment_id: str, exchange: Path | None, db: str | None
+) -> Target:
+    """The assignment (checked against its course's config) and the exchange it goes through."""
+    from autograder.delivery.exchange import Target, exchange_root
+
+    course = load_course(ctx.repo, course_id)
+    assignment = course.assignment(assignment_id)
+    return Target(
+        ctx.repo.course_dir(course.id),
+        course.id,
+        assignment.id,
+        exchange_root(exchange),
+        ctx.db_url(course, db),
+    )
+
+
 @click.command()
 @click.argument("course_id")
 @click.argument("assignment_id")
@@ -84,18 +105,9 @@ def publish(
     """Release ASSIGNMENT to the exchange: students fetch it in their Assignments tab."""
     from autograder.delivery import exchange as ex
 
-    course = load_course(ctx.repo, course_id)
-    assignment = course.assignment(assignment_id)
-    root = ex.exchange_root(exchange)
-    path = ex.publish(
-        ctx.repo.course_dir(course.id),
-        course.id,
-        assignment.id,
-        root,
-        ctx.db_url(course, db),
-        force,
-    )
-    out.print(literal(f"published {course.id}/{assignment.id} -> {path}"))
+    target = _target(ctx, course_id, assignment_id, exchange, db)
+    path = ex.publish(target, force)
+    out.print(literal(f"published {target.course_id}/{target.assignment_id} -> {path}"))
 
 
 @click.command()
@@ -110,18 +122,14 @@ def collect(
     """Each student's newest submission into submitted/, ready for `autograder grade`."""
     from autograder.delivery import exchange as ex
 
-    course = load_course(ctx.repo, course_id)
-    assignment = course.assignment(assignment_id)
-    course_dir = ctx.repo.course_dir(course.id)
-    result = ex.collect(
-        course_dir, course.id, assignment.id, ex.exchange_root(exchange), ctx.db_url(course, db)
-    )
+    target = _target(ctx, course_id, assignment_id, exchange, db)
+    result = ex.collect(target)
     for name, why in result.refused:
         out.print(literal(f"refused {name}: {why} (moved to the exchange's refused/)", "yellow"))
     out.print(
         literal(
-            f"collected {len(result.students)} submissions of {course.id}/{assignment.id} into "
-            f"{ctx.repo.rel(course_dir / 'submitted')}"
+            f"collected {len(result.students)} submissions of {target.course_id}/"
+            f"{target.assignment_id} into {ctx.repo.rel(target.course_dir / 'submitted')}"
         )
     )
 
@@ -138,17 +146,13 @@ def return_feedback(
     """Send each student their feedback (from `autograder feedback`) through the exchange."""
     from autograder.delivery import exchange as ex
 
-    course = load_course(ctx.repo, course_id)
-    assignment = course.assignment(assignment_id)
-    students = ex.return_feedback(
-        ctx.repo.course_dir(course.id),
-        course.id,
-        assignment.id,
-        ex.exchange_root(exchange),
-        ctx.db_url(course, db),
-    )
+    target = _target(ctx, course_id, assignment_id, exchange, db)
+    students = ex.return_feedback(target)
     out.print(
-        literal(f"returned feedback of {course.id}/{assignment.id} to {len(students)} students")
+        literal(
+            f"returned feedback of {target.course_id}/{target.assignment_id} "
+            f"to {len(students)} students"
+        )
     )
 
 

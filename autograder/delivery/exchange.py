@@ -53,20 +53,34 @@ def exchange_root(explicit: Path | None) -> Path:
     return Path(env) if env else DEFAULT_ROOT
 
 
-def _config(
-    course_dir: Path, course_id: str, assignment_id: str, root: Path, db_url: str
-) -> Config:
-    config = Config()
-    config.Exchange.root = str(root)
-    config.CourseDirectory.root = str(course_dir)
-    config.CourseDirectory.course_id = course_id
-    config.CourseDirectory.assignment_id = assignment_id
-    config.CourseDirectory.db_url = db_url
-    return config
+@dataclass(frozen=True)
+class Target:
+    """One assignment of one course, and the exchange it goes through."""
+
+    course_dir: Path
+    course_id: str
+    assignment_id: str
+    root: Path  # the exchange
+    db_url: str
+
+    @property
+    def course_path(self) -> Path:
+        """The course's folder in the exchange."""
+        return self.root / self.course_id
+
+    def config(self) -> Config:
+        config = Config()
+        config.Exchange.root = str(self.root)
+        config.CourseDirectory.root = str(self.course_dir)
+        config.CourseDirectory.course_id = self.course_id
+        config.CourseDirectory.assignment_id = self.assignment_id
+        config.CourseDirectory.db_url = self.db_url
+        return config
 
 
-def _run(kind: type, config: Config, **traits: object) -> object:
+def _run(kind: type, target: Target, **traits: object) -> object:
     patches.install()
+    config = target.config()
     coursedir = CourseDirectory(config=config)
     exchange = kind(coursedir=coursedir, authenticator=Authenticator(config=config), config=config)
     for name, value in traits.items():
@@ -77,22 +91,16 @@ def _run(kind: type, config: Config, **traits: object) -> object:
         raise ExchangeProblem(f"exchange {config.Exchange.root}: {error}") from None
 
 
-def publish(
-    course_dir: Path, course_id: str, assignment_id: str, root: Path, db_url: str, force: bool
-) -> Path:
+def publish(target: Target, force: bool) -> Path:
     """Copy the release of an assignment to the exchange's outbound/ for students to fetch."""
-    release = course_dir / "release" / assignment_id
+    release = target.course_dir / "release" / target.assignment_id
     if not release.is_dir():
         raise ExchangeProblem(
             f"{release}: no release to publish; "
-            f"run `autograder release {course_id} {assignment_id}`"
+            f"run `autograder release {target.course_id} {target.assignment_id}`"
         )
-    _run(
-        ExchangeReleaseAssignment,
-        _config(course_dir, course_id, assignment_id, root, db_url),
-        force=force,
-    )
-    return root / course_id / "outbound" / assignment_id
+    _run(ExchangeReleaseAssignment, target, force=force)
+    return target.course_path / "outbound" / target.assignment_id
 
 
 def _owner(path: Path) -> str:
@@ -102,52 +110,50 @@ def _owner(path: Path) -> str:
         return f"uid {path.stat().st_uid}"
 
 
+def _claimed(folder: Path) -> str:
+    """The student a submission folder names (`<student>+<assignment>+<time>+<random>`)."""
+    return folder.name.rsplit("+", 3)[0]
+
+
 def _forged(inbound: Path, assignment_id: str) -> list[tuple[str, str]]:
     refused = []
     for folder in sorted(inbound.glob(f"*+{assignment_id}+*")):
-        claimed = folder.name.rsplit("+", 3)[0]
+        claimed = _claimed(folder)
         owner = _owner(folder)
         if claimed != owner:
             refused.append((folder.name, f"names {claimed} but was made by {owner}"))
     return refused
 
 
-def collect(
-    course_dir: Path, course_id: str, assignment_id: str, root: Path, db_url: str
-) -> Collected:
+def collect(target: Target) -> Collected:
     """Each student's newest submission into `submitted/<student>/<assignment>/`.
 
     Earlier submissions stay in the exchange (its history); one a student made under
     another student's name is refused, moved aside and reported."""
-    inbound = root / course_id / "inbound"
+    inbound = target.course_path / "inbound"
     if not inbound.is_dir():
         raise ExchangeProblem(
-            f"{inbound}: no inbound folder; publish an assignment of {course_id} first"
+            f"{inbound}: no inbound folder; publish an assignment of {target.course_id} first"
         )
-    refused = _forged(inbound, assignment_id)
-    quarantine = root / course_id / "refused"
+    refused = _forged(inbound, target.assignment_id)
+    quarantine = target.course_path / "refused"
     for name, _ in refused:
         quarantine.mkdir(mode=0o700, exist_ok=True)
         shutil.move(str(inbound / name), quarantine / name)
-    _run(
-        ExchangeCollect,
-        _config(course_dir, course_id, assignment_id, root, db_url),
-        update=True,
-        check_owner=False,  # checked above, and refused rather than warned about
-    )
-    students = {p.name.rsplit("+", 3)[0] for p in inbound.glob(f"*+{assignment_id}+*")}
+    # Ownership is checked above, and refused rather than warned about.
+    _run(ExchangeCollect, target, update=True, check_owner=False)
+    students = {_claimed(p) for p in inbound.glob(f"*+{target.assignment_id}+*")}
     return Collected(tuple(sorted(students)), tuple(refused))
 
 
-def return_feedback(
-    course_dir: Path, course_id: str, assignment_id: str, root: Path, db_url: str
-) -> tuple[str, ...]:
+def return_feedback(target: Target) -> tuple[str, ...]:
     """Each graded student's feedback into the exchange, where only they can fetch it."""
-    folders = sorted((course_dir / "feedback").glob(f"*/{assignment_id}"))
+    folders = sorted((target.course_dir / "feedback").glob(f"*/{target.assignment_id}"))
     if not folders:
+        course, assignment = target.course_id, target.assignment_id
         raise ExchangeProblem(
-            f"no feedback for {course_id}/{assignment_id}; run "
-            f"`autograder feedback {course_id} {assignment_id}` after grading"
+            f"no feedback for {course}/{assignment}; run "
+            f"`autograder feedback {course} {assignment}` after grading"
         )
-    _run(ExchangeReleaseFeedback, _config(course_dir, course_id, assignment_id, root, db_url))
+    _run(ExchangeReleaseFeedback, target)
     return tuple(folder.parent.name for folder in folders)
