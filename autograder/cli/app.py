@@ -3,6 +3,13 @@
 Errors a user can act on (a wrong config, a missing file, an unknown course)
 are printed as one clear message and exit with status 2; no traceback.
 
+A student installs only the student part (`pip install ai-course-autograder`: the
+self-check and the course notebooks); the teacher part is the `teacher` extra
+(pyproject.toml). A teacher command run without it fails here, in one place, naming the
+missing package and the install line: a command either imports a teacher module (caught
+as ModuleNotFoundError below) or, when it runs a teacher tool as a program (jupyter-book,
+jupyterhub), calls `require_teacher` first, which raises the same error.
+
 Text that came from outside the program (a student's error message, a notebook's
 metadata, a file name, an error naming a file) is printed as rich `Text`, never as a
 markup string: `[/]` or `[bold]` in it is shown as written instead of being read as
@@ -12,6 +19,7 @@ before it printed its results.
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -81,13 +89,57 @@ db_option = click.option(
 )
 
 
+#: Top-level modules of the teacher part (the `teacher` extra) -> the package that brings them.
+TEACHER_MODULES = {
+    "jupyter_book": "jupyter-book",
+    "myst_nb": "jupyter-book",
+    "sphinx": "jupyter-book",
+    "sphinx-mathjax-offline": "sphinx-mathjax-offline",
+    "dask": "distributed (Dask)",
+    "distributed": "distributed (Dask)",
+    "psycopg": "psycopg (the PostgreSQL driver)",
+    "jupyterhub": "jupyterhub",
+    "firstuseauthenticator": "jupyterhub-firstuseauthenticator",
+}
+TEACHER_INSTALL = 'pip install "ai-course-autograder[teacher]"'
+
+
+def require_teacher(*modules: str) -> None:
+    """Fail now, as a missing import would, when a command is about to run a teacher tool
+    as a program: without this, `build` released every assignment before jupyter-book
+    was found missing, and `hub` ended in an exec error."""
+    for module in modules:
+        if importlib.util.find_spec(module) is None:
+            raise ModuleNotFoundError(f"No module named {module!r}", name=module)
+
+
+def _teacher_part_missing(exc: ModuleNotFoundError, command: str | None) -> str | None:
+    """The message for a teacher module missing on a student install; None for any other
+    missing module (a broken environment, not a student install: left as a traceback)."""
+    top = (exc.name or "").partition(".")[0]
+    if top not in TEACHER_MODULES:
+        return None
+    what = f"`autograder {command}`" if command else "this command"
+    return (
+        f"{what} needs the teacher part of the toolkit, which is not installed here "
+        f"({TEACHER_MODULES[top]} is missing: no module named {top!r}). Install it with: "
+        f'{TEACHER_INSTALL} (in a checkout of the repository: pip install -e ".[teacher]")'
+    )
+
+
 class FriendlyGroup(click.Group):
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
         except AutograderError as exc:
-            err.print(Text.assemble(("error:", "bold red"), " ", str(exc)))
-            sys.exit(2)
+            message = str(exc)
+        except ModuleNotFoundError as exc:
+            teacher = _teacher_part_missing(exc, ctx.invoked_subcommand)
+            if teacher is None:
+                raise
+            message = teacher
+        err.print(Text.assemble(("error:", "bold red"), " ", message))
+        sys.exit(2)
 
 
 @click.group(cls=FriendlyGroup)

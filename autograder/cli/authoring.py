@@ -9,7 +9,7 @@ import click
 from rich.text import Text
 
 from autograder.book import site as book_mod
-from autograder.cli.app import Context, db_option, literal, out, pass_ctx
+from autograder.cli.app import Context, db_option, literal, out, pass_ctx, require_teacher
 from autograder.course.config import load_all, load_course
 
 if TYPE_CHECKING:
@@ -24,6 +24,8 @@ def build(ctx: Context, skip_book: bool, db: str | None) -> None:
     """Build all student releases and the whole book (lectures executed, cached)."""
     from autograder.authoring.release import generate_release
 
+    if not skip_book:
+        require_teacher("jupyter_book", "sphinx-mathjax-offline")  # run as a program
     courses = load_all(ctx.repo)
     for course in courses:
         url = ctx.db_url(course, db)

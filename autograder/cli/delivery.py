@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from autograder.cli.app import Context, db_option, literal, out, pass_ctx
+from autograder.cli.app import Context, db_option, literal, out, pass_ctx, require_teacher
 from autograder.course.config import load_course
 
 if TYPE_CHECKING:
@@ -197,6 +197,8 @@ def hub(
     sign in, set their password the first time, and work in JupyterLab with nbgrader's
     Assignments tab. Needs root, bubblewrap and configurable-http-proxy (npm)."""
     import os
+
+    require_teacher("jupyterhub", "firstuseauthenticator")  # the hub runs as a program
 
     from autograder.course.config import load_all
     from autograder.delivery import exchange as ex

@@ -13,7 +13,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from autograder.cli.app import Context, db_option, err, literal, out, pass_ctx
+from autograder.cli.app import (
+    Context,
+    db_option,
+    err,
+    literal,
+    out,
+    pass_ctx,
+    require_teacher,
+)
 from autograder.course.config import load_course
 from autograder.course.errors import AutograderError
 
@@ -70,6 +78,8 @@ def grade(
 
     if scheduler is None:
         pool.start()  # the local workers' imports, on another core, while ours load
+    else:
+        require_teacher("distributed")  # before any work: Dask is in the teacher part
     from autograder.grading.collect import discover, opened
     from autograder.grading.coordinator import grade_all
     from autograder.grading.job import GradingContext
