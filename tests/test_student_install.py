@@ -40,12 +40,12 @@ NAME = canonicalize_name(PROJECT["name"])
 #: What issue 22 says a student install must not need (distributions).
 TEACHER_ONLY = {
     "jupyter-book", "sphinx", "dask", "distributed", "psycopg", "psycopg-binary", "jupyterhub",
-    "playwright",
+    "playwright", "jupytext",
 }  # fmt: skip
 #: ... and their top-level modules, which `autograder check` must never import.
 TEACHER_MODULES = {
     "jupyter_book", "myst_nb", "sphinx", "dask", "distributed", "psycopg", "jupyterhub",
-    "playwright",
+    "playwright", "jupytext",
 }  # fmt: skip
 INSTALL_LINE = 'pip install "ai-course-autograder[teacher]"'
 ANSWERS = {

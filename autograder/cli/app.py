@@ -95,6 +95,7 @@ TEACHER_MODULES = {
     "myst_nb": "jupyter-book",
     "sphinx": "jupyter-book",
     "sphinx-mathjax-offline": "sphinx-mathjax-offline",
+    "jupytext": "jupytext",
     "dask": "distributed (Dask)",
     "distributed": "distributed (Dask)",
     "psycopg": "psycopg (the PostgreSQL driver)",
