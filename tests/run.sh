@@ -6,11 +6,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PIP_DISABLE_PIP_VERSION_CHECK=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 
-missing=""
-for tool in bwrap chromium pg_ctlcluster node npm; do command -v "$tool" >/dev/null || missing=1; done
-if [ -n "$missing" ]; then
+# Debian packages, each only when its command is missing: a machine may already have
+# Node.js from elsewhere (NodeSource's nodejs bundles npm and conflicts with Debian's npm).
+packages=""
+command -v bwrap >/dev/null || packages="$packages bubblewrap"
+command -v chromium >/dev/null || packages="$packages chromium"
+command -v pg_ctlcluster >/dev/null || packages="$packages postgresql"
+command -v node >/dev/null || packages="$packages nodejs"
+command -v npm >/dev/null || packages="$packages npm"
+if [ -n "$packages" ]; then
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap chromium postgresql nodejs npm >/dev/null
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $packages >/dev/null
 fi
 # The hub's proxy (autograder hub), from the npm registry.
 command -v configurable-http-proxy >/dev/null || npm install -g --silent configurable-http-proxy

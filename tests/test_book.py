@@ -105,3 +105,9 @@ def test_the_lecture_states_its_study_time_and_ends_with_its_quiz(built: Path) -
     assert quiz.count('class="ag-q"') == 4
     assert 'src="../_static/ag-quiz.js' in page
     assert (built / "book/_build/html/_static/ag-quiz.js").is_file()
+
+
+def test_a_lecture_page_has_a_button_that_opens_it_on_the_hub(built: Path) -> None:
+    route = "http://localhost:8000/hub/user-redirect/autograder/lectures/demo/01-demo"
+    assert f'href="{route}"' in html(built, "demo/01-demo.html")
+    assert "user-redirect/autograder/lectures" not in html(built, "demo/index.html")

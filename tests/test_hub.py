@@ -8,28 +8,24 @@ Needs root, bubblewrap and configurable-http-proxy (npm), which CI installs.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 import yaml
-from tornado.httpclient import HTTPRequest
-from tornado.ioloop import IOLoop
-from tornado.websocket import websocket_connect
 
 from tests.conftest import invoker
 from tests.factory import course_config, make_repo, write_config
+from tests.hub import PASSWORD, Hub, free_port, run_code, wait_until_gone
 
 PROXY = shutil.which("configurable-http-proxy")
 pytestmark = [
@@ -43,141 +39,6 @@ ROSTERS = {
     "demo": "First name,Last name,Username\nAnna,Ek,hub-anna\nBo,Ås,hub-bo\n",
     "ml1": "Förnamn;Efternamn;Användarnamn\nBo;Ås;hub-bo\n",
 }
-PASSWORD = "correct horse 1"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class Hub:
-    def __init__(self, repo: Path, state: Path, exchange: Path) -> None:
-        self.repo, self.state, self.exchange = repo, state, exchange
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen[bytes] | None = None
-        self.log = state.parent / "hub.log"
-
-    def start(self) -> None:
-        argv = [
-            str(Path(sys.executable).parent / "autograder"),
-            "--root",
-            str(self.repo),
-            "hub",
-            "--ip",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--state",
-            str(self.state),
-            "--exchange",
-            str(self.exchange),
-        ]
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{self.base}/hub/api", timeout=2).ok:
-                    return
-            except requests.ConnectionError:
-                pass
-            assert self.process.poll() is None, self.log.read_text()[-3000:]
-            time.sleep(0.5)
-        raise AssertionError(f"the hub did not answer in 90 s:\n{self.log.read_text()[-3000:]}")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=60)
-
-    def sign_in(self, user: str, password: str) -> requests.Session | None:
-        """A browser's sign-in: the form with its XSRF cookie. None if refused."""
-        session = requests.Session()
-        session.get(f"{self.base}/hub/login", timeout=30)
-        response = session.post(
-            f"{self.base}/hub/login",
-            data={"username": user, "password": password, "_xsrf": hub_xsrf(session)},
-            timeout=60,
-        )
-        if "/hub/login" in response.url:
-            return None
-        session.headers["X-XSRFToken"] = hub_xsrf(session)
-        return session
-
-    def token(self, session: requests.Session, user: str) -> str:
-        response = session.post(
-            f"{self.base}/hub/api/users/{user}/tokens", json={"note": "test"}, timeout=30
-        )
-        response.raise_for_status()
-        return str(response.json()["token"])
-
-    def start_server(self, session: requests.Session, user: str) -> None:
-        session.post(f"{self.base}/hub/api/users/{user}/server", timeout=30)
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            info = session.get(f"{self.base}/hub/api/users/{user}", timeout=30).json()
-            if info.get("servers", {}).get("", {}).get("ready"):
-                return
-            time.sleep(1)
-        raise AssertionError(f"{user}'s server did not start:\n{self.log.read_text()[-3000:]}")
-
-
-def hub_xsrf(session: requests.Session) -> str:
-    """The hub's XSRF cookie (a user's server sets one of its own, on its own path)."""
-    return next(
-        c.value or "" for c in session.cookies if c.name == "_xsrf" and c.path.startswith("/hub")
-    )
-
-
-def run_code(hub: Hub, user: str, token: str, code: str) -> str:
-    """Run code in a new kernel of the user's server; what it printed."""
-    headers = {"Authorization": f"token {token}"}
-    api = f"{hub.base}/user/{user}/api"
-    kernel = requests.post(f"{api}/kernels", headers=headers, json={}, timeout=60).json()["id"]
-
-    async def talk() -> str:
-        url = f"ws://127.0.0.1:{hub.port}/user/{user}/api/kernels/{kernel}/channels"
-        ws = await websocket_connect(HTTPRequest(url, headers=headers))
-        msg_id = uuid.uuid4().hex
-        ws.write_message(
-            json.dumps(
-                {
-                    "header": {
-                        "msg_id": msg_id,
-                        "msg_type": "execute_request",
-                        "username": user,
-                        "session": uuid.uuid4().hex,
-                        "version": "5.3",
-                    },
-                    "parent_header": {},
-                    "metadata": {},
-                    "content": {"code": code, "silent": False},
-                    "channel": "shell",
-                }
-            )
-        )
-        printed = []
-        while True:
-            message = json.loads(await ws.read_message())
-            if message.get("parent_header", {}).get("msg_id") != msg_id:
-                continue
-            if message["msg_type"] == "stream":
-                printed.append(message["content"]["text"])
-            elif message["msg_type"] == "error":
-                printed.append("ERROR " + message["content"]["evalue"])
-            elif (
-                message["msg_type"] == "status" and message["content"]["execution_state"] == "idle"
-            ):
-                ws.close()
-                return "".join(printed)
-
-    try:
-        return IOLoop.current().run_sync(talk, timeout=120)
-    finally:
-        requests.delete(f"{api}/kernels/{kernel}", headers=headers, timeout=30)
 
 
 @pytest.fixture(scope="module")
@@ -304,6 +165,7 @@ def test_the_hub_refuses_to_start_naming_what_is_missing(hub: Hub, tmp_path: Pat
 def test_a_restart_keeps_accounts_and_work(hub: Hub, anna: dict) -> None:
     run_code(hub, "hub-anna", anna["token"], "open('kept.txt', 'w').write('mine')")
     hub.stop()
+    assert wait_until_gone("hub-anna") == [], "her server outlived the hub"
     hub.start()
     session = hub.sign_in("hub-anna", PASSWORD)
     assert session is not None
@@ -320,3 +182,78 @@ def test_the_teachers_own_settings_are_loaded_last(tmp_path: Path) -> None:
     assert text.rstrip().endswith(f"load_subconfig({str(tmp_path / 'sso.py')!r})  # noqa: F821")
     with pytest.raises(HubProblem, match="nowhere.py: no such file"):
         write_config(plan, tmp_path / "nowhere.py")
+
+
+@pytest.fixture
+def running(hub: Hub, anna: dict) -> dict:
+    """Anna's server, started again if a test restarted the hub (servers stop with it)."""
+    session = hub.sign_in("hub-anna", PASSWORD)
+    assert session is not None
+    hub.start_server(session, "hub-anna")
+    return anna
+
+
+def test_a_lecture_opens_as_the_students_own_copy_and_stays_theirs(
+    hub: Hub, running: dict
+) -> None:
+    anna = running
+    headers = {"Authorization": f"token {anna['token']}"}
+    route = f"{hub.base}/user/hub-anna/autograder/lectures/demo/01-demo"
+    response = requests.get(route, headers=headers, allow_redirects=False, timeout=60)
+    assert response.status_code == 302, response.text
+    opened = "/user/hub-anna/lab/tree/lectures/demo/01-demo.ipynb"
+    assert response.headers["Location"].endswith(opened)
+    copy = Path("/home/hub-anna/lectures/demo/01-demo.ipynb")
+    assert copy.stat().st_uid == pwd_uid("hub-anna")
+    assert all(not c.get("outputs") for c in json.loads(copy.read_text())["cells"])
+    copy.write_text(copy.read_text().replace("Demo lecture", "My notes"))
+    again = requests.get(route, headers=headers, allow_redirects=False, timeout=60)
+    assert again.status_code == 302
+    assert "My notes" in copy.read_text()
+
+
+@pytest.mark.parametrize("lecture", ["demo/none", "demo/..%2F..%2Fetc%2Fpasswd", "x"])
+def test_only_the_hubs_lectures_can_be_opened(hub: Hub, running: dict, lecture: str) -> None:
+    anna = running
+    headers = {"Authorization": f"token {anna['token']}"}
+    route = f"{hub.base}/user/hub-anna/autograder/lectures/{lecture}"
+    response = requests.get(route, headers=headers, allow_redirects=False, timeout=60)
+    assert response.status_code == 404
+
+
+def test_validate_in_jupyterlab_gives_the_verdict_of_autograder_check(
+    hub: Hub, running: dict
+) -> None:
+    anna = running
+    release = hub.repo / "assignments/demo/release/a1"
+    notebook = next(release.glob("*.ipynb"))
+    home_copy = Path("/home/hub-anna") / notebook.name
+    shutil.copyfile(notebook, home_copy)
+    os.chown(home_copy, pwd_uid("hub-anna"), -1)
+    headers = {"Authorization": f"token {anna['token']}"}
+    response = requests.post(
+        f"{hub.base}/user/hub-anna/assignments/validate",
+        params={"path": notebook.name},
+        headers=headers,
+        timeout=300,
+    )
+    assert response.ok, response.text
+    reply = response.json()
+    assert reply["success"] is True, reply
+    (failed,) = reply["value"]["failed"]
+    assert "0 of 2 visible tests pass" in failed["source"]
+    check = subprocess.run(
+        [str(Path(sys.executable).parent / "autograder"), "check", str(notebook)],
+        capture_output=True,
+        text=True,
+    )
+    assert check.returncode == 1
+    printed = [line.rstrip() for line in check.stdout.splitlines()[1:] if line.strip()]
+    shown = [line.rstrip() for line in html.unescape(failed["error"]).splitlines() if line.strip()]
+    assert shown == printed
+
+
+def pwd_uid(user: str) -> int:
+    import pwd
+
+    return pwd.getpwnam(user).pw_uid

@@ -11,6 +11,10 @@
   a CDN; live code is off in this book, so its scripts are dropped.
 - Pages get an explicit colour mode ("auto": the reader's system setting); without
   one pydata-sphinx-theme logs "Got invalid theme mode" on every page.
+- Every lecture page gets an "Open in JupyterHub" button: the hub copies the lecture
+  into the student's home (once: their own edits are never overwritten) and opens it in
+  JupyterLab (delivery/lectures.py, student/server.py). The hub's address is
+  `autograder_hub_url` in book/_config.yml, or AUTOGRADER_HUB_URL at build time.
 - Lectures get their quiz and study-time boxes (`directives.py`), and each exercise's
   executed solution cell moves into its Solution box (`solutions.py`); in the notebook
   download, solution cells are collapsed so a student opens them on purpose.
@@ -18,17 +22,18 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-import jupytext
 import nbformat
 from myst_nb.core.read import is_myst_markdown_notebook
 from sphinx.application import Sphinx
 
 from autograder.book.directives import QuizDirective, StudyTimeDirective
 from autograder.book.solutions import move_into_boxes
-from autograder.course.study_time import SOLUTION_TAG
+from autograder.course.lecture_notebook import student_notebook
 
 STATIC = Path(__file__).parent / "static"
 
@@ -50,19 +55,38 @@ def add_ipynb_download(
     source = _notebook_source(app, pagename)
     if source is None:
         return
-    notebook = jupytext.read(source)
-    for cell in notebook.cells:
-        if cell.cell_type == "code":
-            cell.outputs = []
-            cell.execution_count = None
-            if SOLUTION_TAG in cell.metadata.get("tags", []):
-                cell.metadata["jupyter"] = {"source_hidden": True, "outputs_hidden": True}
-    notebook.metadata.pop("jupytext", None)
     target = Path(app.outdir, "_sources", pagename + ".ipynb")
     target.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.validate(notebook)
-    nbformat.write(notebook, target)
+    nbformat.write(student_notebook(source), target)
     context["ipynb_source"] = pagename + ".ipynb"
+
+
+HUB_ROUTE = "hub/user-redirect/autograder/lectures/"
+
+
+def hub_url_from_environment(app: Sphinx, config: Any) -> None:
+    # Set before Sphinx compares the configuration with the cached one, so a build for
+    # another hub rewrites every page instead of keeping old buttons.
+    if os.environ.get("AUTOGRADER_HUB_URL"):
+        config.autograder_hub_url = os.environ["AUTOGRADER_HUB_URL"]
+
+
+def add_hub_button(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    hub = str(app.config.autograder_hub_url or "").rstrip("/")
+    if not hub or _notebook_source(app, pagename) is None or "header_buttons" not in context:
+        return
+    context["header_buttons"].append(
+        {
+            "type": "link",
+            "url": f"{hub}/{HUB_ROUTE}{quote(pagename)}",
+            "text": "JupyterHub",
+            "tooltip": "Open this lecture, runnable, in your JupyterLab on the course hub",
+            "icon": "fas fa-rocket",
+            "label": "open-in-hub",
+        }
+    )
 
 
 def drop_thebe(
@@ -90,6 +114,8 @@ def add_static(app: Sphinx) -> None:
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
+    app.add_config_value("autograder_hub_url", "http://localhost:8000", "html", [str])
+    app.connect("config-inited", hub_url_from_environment)
     app.add_directive("quiz", QuizDirective)
     app.add_directive("study-time", StudyTimeDirective)
     app.connect("doctree-read", move_into_boxes)
@@ -99,5 +125,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("html-page-context", set_colour_mode)
     # Before sphinx-book-theme builds its header buttons (priority 501).
     app.connect("html-page-context", add_ipynb_download, priority=400)
+    app.connect("html-page-context", add_hub_button, priority=600)  # after the theme's
     app.connect("html-page-context", drop_thebe, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

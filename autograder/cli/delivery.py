@@ -212,6 +212,9 @@ def hub(
         raise hub_mod.HubProblem(
             "the hub cannot start:\n" + "\n".join(f"- {problem}" for problem in problems)
         )
+    from autograder.delivery.lectures import write_lectures
+
+    lectures = write_lectures(ctx.repo.book, courses, plan.lectures)
     made = hub_mod.ensure_users(plan.users)
     if made:
         out.print(literal(f"system users made: {', '.join(made)}"))
@@ -231,7 +234,7 @@ def hub(
     out.print(
         literal(
             f"{len(plan.users)} users may sign in ({len(plan.admins)} teachers) to "
-            f"{', '.join(c.id for c in courses)}; config {config}"
+            f"{', '.join(c.id for c in courses)} ({len(lectures)} lectures); config {config}"
         )
     )
     if check_only:

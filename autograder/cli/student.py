@@ -18,42 +18,14 @@ from autograder.cli.app import literal, out
 )
 def check(notebook: Path, timeout: int | None) -> None:
     """Self-check a student NOTEBOOK against its visible tests (no hidden tests needed)."""
-    from autograder.student.selfcheck import FAIL, PASS, TODO, check_notebook
+    from autograder.student.selfcheck import all_clear, check_notebook, verdict
 
     out.print(literal(f"Checking {notebook.name} against its visible tests..."))
     report = check_notebook(notebook, timeout)
-    if report.course:
-        out.print(literal(f"Assignment: {report.course} / {report.assignment}"))
-    marks = {PASS: ("PASS", "green"), FAIL: ("FAIL", "red"), TODO: ("TODO", "yellow")}
-    for test in report.tests:
-        line = f" {test.grade_id} ({test.points:g} points)"
-        if test.message:
-            line += f": {test.message}"
-        out.print(Text.assemble("  ", marks.get(test.status, ("NOT RUN", "red")), line))
-    if report.unanswered:
-        out.print(literal(f"Not answered yet: {', '.join(report.unanswered)}"))
-    if report.forbidden:
-        out.print(
-            "[red]Uses what this assignment forbids: it works here, but raises "
-            "ForbiddenError when your work is graded, and the tests using it fail:[/]"
-        )
-        for use in report.forbidden:
-            out.print(literal(f"  - {use}"))
-    if report.kernel_died:
-        out.print(
-            "[red]The notebook stopped its own kernel (exit() or a crash); "
-            "the cells after that did not run.[/]"
-        )
-    if report.gradable:
-        out.print("Gradable: yes (all graded cells present, once, with their metadata intact)")
-    else:
-        out.print("[red]Gradable: not as it stands[/]")
-        for problem in report.gradability:
-            out.print(literal(f"  - {problem}"))
-    passed = sum(t.status == PASS for t in report.tests)
-    out.print(
-        f"{passed} of {len(report.tests)} visible tests pass. "
-        "Hidden tests check more when your work is graded."
-    )
-    if not (report.gradable and report.all_pass and not report.unanswered) or report.forbidden:
+    for line in verdict(report):
+        if line.mark:
+            out.print(Text.assemble("  ", (line.mark, line.mark_style), line.text))
+        else:
+            out.print(literal(line.text, line.style))
+    if not all_clear(report):
         sys.exit(1)

@@ -11,7 +11,10 @@ teachers get stuck; this module does it from what the repository already says:
   and `formgrade-<course>` (teachers), the exchange with `path_includes_course`, and
   nbgrader's JupyterHub auth plugin, so a student lists only their own courses;
 - the hub's own state (its database, cookie secret, passwords, proxy) in one folder,
-  so a restart keeps everyone's accounts and servers.
+  so a restart keeps everyone's accounts and servers; with it the student copies of the
+  lectures (delivery/lectures.py), which the book's "JupyterHub" button opens;
+- in each server, the toolkit's extension (student/server.py): Validate gives the
+  verdict of `autograder check`.
 
 `check` names every missing piece before anything starts; the hub refuses to start
 without configurable-http-proxy, bubblewrap or the exchange folder.
@@ -39,6 +42,16 @@ STATE_DEFAULT = Path("/srv/autograder-hub")
 # Students see the Assignments tab and Validate; formgrader and the assignment
 # creator are for teachers (nbgrader's lab extension names).
 TEACHER_ONLY = ("@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment")
+# Validate gives `autograder check`'s verdict and lectures open from the book's button
+# (student/server.py), which serves the route of nbgrader's validate extension in its place.
+SERVER = {
+    "ServerApp": {
+        "jpserver_extensions": {
+            "nbgrader.server_extensions.validate_assignment": False,
+            "autograder.student.server": True,
+        }
+    }
+}
 
 
 class HubProblem(AutograderError):
@@ -59,6 +72,10 @@ class HubPlan:
     def users(self) -> list[str]:
         names = {u for group in (self.students, self.teachers) for us in group.values() for u in us}
         return sorted(names)
+
+    @property
+    def lectures(self) -> Path:
+        return self.state / "lectures"
 
     @property
     def admins(self) -> list[str]:
@@ -162,6 +179,7 @@ def _jupyter_settings(hub: HubPlan) -> Path:
         folder = root / role
         (folder / "labconfig").mkdir(parents=True, exist_ok=True)
         (folder / "nbgrader_config.py").write_text(nbgrader)
+        (folder / "jupyter_server_config.json").write_text(json.dumps(SERVER, indent=1))
         disabled = {name: True for name in TEACHER_ONLY} if role == "student" else {}
         page = {"disabledExtensions": disabled}
         (folder / "labconfig" / "page_config.json").write_text(json.dumps(page, indent=1))
@@ -191,6 +209,7 @@ def write_config(hub: HubPlan, extra: Path | None = None, service: list[str] | N
         "limits": {u: list(v) for u, v in hub.limits.items()},
         "exchange": str(hub.exchange),
         "settings": str(settings),
+        "lectures": str(hub.lectures),
         "hub_port": _spare_port(),
         "proxy_api_port": _spare_port(),
         "deadlines": service,
@@ -243,6 +262,7 @@ c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 120
 c.StudentSpawner.exchange = d["exchange"]
 c.StudentSpawner.jupyter_config = d["settings"]
+c.StudentSpawner.lectures = d["lectures"]
 c.StudentSpawner.limits = d["limits"]
 c.StudentSpawner.roles = d["roles"]
 if d["deadlines"]:

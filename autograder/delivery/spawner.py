@@ -13,8 +13,9 @@ enough here, for two reasons:
   which all the server's processes (kernels included) share.
 
 Inside, the user sees the system read-only, their own home (read-write), the
-exchange, a private /tmp, and the Jupyter settings the hub writes for them (which
-course's nbgrader extensions they see). The network is shared: the server must
+exchange, a private /tmp, the lectures' student copies (read-only) and the Jupyter
+settings the hub writes for them (which nbgrader extensions they see, and the
+toolkit's own: student/server.py). The network is shared: the server must
 reach the hub and the proxy on 127.0.0.1.
 """
 
@@ -33,6 +34,7 @@ from traitlets import Dict, Unicode
 
 from autograder.course.config import HubSettings
 from autograder.runtime.sandbox import ordered_mounts, readonly_paths, system_mounts
+from autograder.student.server import LECTURES_ENV
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 CGROUP_NAME = "autograder-hub"
@@ -77,6 +79,9 @@ def _join(user: str) -> Callable[[], None]:
 class StudentSpawner(LocalProcessSpawner):  # type: ignore[misc]
     exchange = Unicode(help="nbgrader's exchange folder, bound read-write.").tag(config=True)
     jupyter_config = Unicode(help="Folder of the Jupyter settings per role.").tag(config=True)
+    lectures = Unicode(help="Folder of the lectures' student copies, bound read-only.").tag(
+        config=True
+    )
     limits = Dict(help="user -> [memory_mb, cpus]").tag(config=True)
     roles = Dict(help="user -> 'teacher' or 'student'").tag(config=True)
 
@@ -93,6 +98,8 @@ class StudentSpawner(LocalProcessSpawner):  # type: ignore[misc]
             (self.exchange, ["--bind", self.exchange, self.exchange]),
             (self.jupyter_config, ["--ro-bind", self.jupyter_config, self.jupyter_config]),
         ]
+        if self.lectures:
+            entries.append((self.lectures, ["--ro-bind", self.lectures, self.lectures]))
         if not any(str(PACKAGE).startswith(p + os.sep) for p in readonly):
             entries.append((str(PACKAGE), ["--ro-bind", str(PACKAGE), str(PACKAGE)]))
         return ordered_mounts(entries + system_mounts(readonly))
@@ -102,6 +109,8 @@ class StudentSpawner(LocalProcessSpawner):  # type: ignore[misc]
         role = self.roles.get(self.user.name, "student")
         env["JUPYTER_CONFIG_PATH"] = str(Path(self.jupyter_config) / role)
         env["PATH"] = f"{Path(sys.executable).parent}:/usr/bin:/bin"
+        if self.lectures:
+            env[LECTURES_ENV] = self.lectures
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             env[var] = "1"
         return env
@@ -112,7 +121,11 @@ class StudentSpawner(LocalProcessSpawner):  # type: ignore[misc]
         memory_mb, cpus = self.limits.get(self.user.name, [default.memory_mb, default.cpus])
         for problem in limit_user(self.user.name, int(memory_mb), float(cpus)):
             self.log.warning("%s: no limit set: %s", self.user.name, problem)
-        bwrap = ["bwrap", "--die-with-parent", "--unshare-ipc", "--unshare-uts"]
+        # A PID namespace of its own: the server and its kernels die with it when the hub
+        # stops the server or itself stops. --die-with-parent alone does not hold past
+        # setpriv (a change of user clears the parent-death signal), and servers outlived
+        # the hub. It also hides every other user's processes.
+        bwrap = ["bwrap", "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
         for _, arguments in self.mounts(entry.pw_dir):
             bwrap += arguments
         bwrap += ["--chdir", entry.pw_dir, "--"]

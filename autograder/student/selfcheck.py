@@ -55,6 +55,75 @@ class CheckReport:
         return all(t.status == PASS for t in self.tests)
 
 
+@dataclass(frozen=True)
+class Line:
+    """One line of the verdict, as `autograder check` prints it and JupyterLab's Validate
+    shows it (student/server.py): both read these lines, so they cannot disagree."""
+
+    text: str
+    style: str = ""
+    mark: str = ""  # PASS / FAIL / TODO / NOT RUN before a test's line
+    mark_style: str = ""
+
+    @property
+    def plain(self) -> str:
+        return f"  {self.mark}{self.text}" if self.mark else self.text
+
+
+MARKS = {PASS: ("PASS", "green"), FAIL: ("FAIL", "red"), TODO: ("TODO", "yellow")}
+
+
+def verdict(report: CheckReport) -> list[Line]:
+    lines = []
+    if report.course:
+        lines.append(Line(f"Assignment: {report.course} / {report.assignment}"))
+    for test in report.tests:
+        text = f" {test.grade_id} ({test.points:g} points)"
+        if test.message:
+            text += f": {test.message}"
+        mark, style = MARKS.get(test.status, ("NOT RUN", "red"))
+        lines.append(Line(text, mark=mark, mark_style=style))
+    if report.unanswered:
+        lines.append(Line(f"Not answered yet: {', '.join(report.unanswered)}"))
+    if report.forbidden:
+        lines.append(
+            Line(
+                "Uses what this assignment forbids: it works here, but raises "
+                "ForbiddenError when your work is graded, and the tests using it fail:",
+                "red",
+            )
+        )
+        lines += [Line(f"  - {use}") for use in report.forbidden]
+    if report.kernel_died:
+        lines.append(
+            Line(
+                "The notebook stopped its own kernel (exit() or a crash); "
+                "the cells after that did not run.",
+                "red",
+            )
+        )
+    if report.gradable:
+        lines.append(
+            Line("Gradable: yes (all graded cells present, once, with their metadata intact)")
+        )
+    else:
+        lines.append(Line("Gradable: not as it stands", "red"))
+        lines += [Line(f"  - {problem}") for problem in report.gradability]
+    passed = sum(t.status == PASS for t in report.tests)
+    lines.append(
+        Line(
+            f"{passed} of {len(report.tests)} visible tests pass. "
+            "Hidden tests check more when your work is graded."
+        )
+    )
+    return lines
+
+
+def all_clear(report: CheckReport) -> bool:
+    """Nothing left to do that the visible tests can see (the exit code of `check`)."""
+    return report.gradable and report.all_pass and not report.unanswered and not report.forbidden
+
+
 def _outcome(cell, cell_timeout: int) -> tuple[str, str]:
     ran = cell.get("execution_count") is not None or cell.get("outputs")
     if not ran:
