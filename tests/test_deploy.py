@@ -303,19 +303,46 @@ def test_uids_are_stable_and_in_range() -> None:
     assert all(course_users.UID_BASE <= u < limit < 2**31 for u in uids)
 
 
-def test_image_copies_no_course_material() -> None:
+def stages() -> dict[str, str]:
+    """The Dockerfile's build stages by name (FROM ... AS name), each with its text."""
     text = (K8S / "Dockerfile").read_text()
-    copies = [line.split()[1:-1] for line in text.splitlines() if line.startswith("COPY ")]
-    sources = [s for sources in copies for s in sources]
-    assert sources, "the Dockerfile copies nothing"
-    for source in sources:
-        assert (ROOT / source).exists(), f"Dockerfile: COPY {source}: no such file in the checkout"
-        top = Path(source).parts[0]
-        assert top not in {"assignments", "course_configs", "book", "tests"}, source
-    assert "@jupyter/nbgrader" in text  # the build fails without nbgrader's lab extensions
-    # The image's own ENTRYPOINT wraps the chart's cmd (KubeSpawner passes it as args).
-    assert values()["singleuser"]["cmd"] == "jupyterhub-singleuser"
-    assert 'ENTRYPOINT ["tini", "--", "start-singleuser.sh"]' in text
+    parts = re.split(r"^FROM ", text, flags=re.M)[1:]
+    return {part.split("\n", 1)[0].split(" AS ")[1].strip(): part for part in parts}
+
+
+def test_images_copy_no_course_material() -> None:
+    found = stages()
+    assert set(found) == {"singleuser", "teacher"}
+    for name, text in found.items():
+        copies = [line.split()[1:-1] for line in text.splitlines() if line.startswith("COPY ")]
+        sources = [s for sources in copies for s in sources]
+        assert sources, f"Dockerfile stage {name} copies nothing"
+        for source in sources:
+            assert (ROOT / source).exists(), f"Dockerfile: COPY {source}: not in the checkout"
+            top = Path(source).parts[0]
+            assert top not in {"assignments", "course_configs", "book", "tests"}, source
+
+
+def test_students_image_is_the_student_part_and_the_graders_the_teacher_part() -> None:
+    found = stages()
+    student, teacher = found["singleuser"], found["teacher"]
+    assert "[teacher]" not in student and "bubblewrap" not in student
+    assert "@jupyter/nbgrader" in student  # the build fails without nbgrader's lab extensions
+    assert teacher.startswith("singleuser AS teacher")
+    assert '"/opt/autograder-src[teacher]"' in teacher and "bubblewrap" in teacher
+    single = values()["singleuser"]
+    assert single["image"]["name"].endswith("/singleuser")
+    # The image's ENTRYPOINT wraps the chart's cmd (KubeSpawner passes it as args).
+    assert single["cmd"] == "jupyterhub-singleuser"
+    assert 'ENTRYPOINT ["tini", "--", "start-singleuser.sh"]' in student
+    # Dask's client (teacher pod), scheduler and workers: one image, the teacher's.
+    images = {
+        c["image"]
+        for d in documents("grading.yaml")
+        if d["kind"] == "Deployment"
+        for c in d["spec"]["template"]["spec"]["containers"]
+    }
+    assert len(images) == 1 and images.pop().rsplit(":", 1)[0].endswith("/teacher")
 
 
 def nss_wrapper() -> bool:
