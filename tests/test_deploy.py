@@ -277,7 +277,8 @@ def test_teacher_pod_passwd_names_the_uids_the_hub_gives(repo: Path) -> None:
         d for d in documents("grading.yaml") if d["metadata"]["name"] == "autograder-teacher"
     ]
     script = teacher["spec"]["template"]["spec"]["containers"][0]["command"][4]
-    assert "course_users.py /srv/course >>/etc/passwd" in script
+    assert "users=/srv/course/deploy/kubernetes/course_users.py" in script
+    assert 'python3 "$users" /srv/course >>/etc/passwd' in script
     assert values()["custom"]["courseRepo"] == "/srv/course"
 
 
