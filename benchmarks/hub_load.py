@@ -44,7 +44,7 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,7 +59,6 @@ PASSWORD = "load test password"
 ANSWER_CELL = "add"  # the grade_id of the answer each student writes
 SAMPLE_EVERY = 0.2
 SPAWN = "spawn POST"  # a request the hub holds while the server starts: reported apart
-SPAWN_RETRY = 2.0  # seconds before a student refused with 429 (spawn limit) tries again
 CGROUPS = Path("/sys/fs/cgroup")
 
 
@@ -182,8 +181,9 @@ class Timings:
 class Student:
     """One simulated student's browser: a cookie jar, and each request timed."""
 
-    def __init__(self, name: str, base: str, timings: Timings) -> None:
+    def __init__(self, name: str, base: str, timings: Timings, retry: float) -> None:
         self.name, self.base, self.timings = name, base, timings
+        self.retry = retry  # seconds before trying again when the hub's spawn limit says 429
         self.session = requests.Session()
         self.mark = f"{name}:{secrets.token_hex(8)}"  # what only this student's answer holds
 
@@ -219,15 +219,16 @@ class Student:
         # The hub holds this request until the server is up or slow_spawn_timeout (10 s).
         response = self.request(SPAWN, "POST", api, headers=self.xsrf("/hub"))
         while response.status_code == 429:  # concurrent_spawn_limit: the student tries again
-            time.sleep(SPAWN_RETRY)
+            time.sleep(self.retry)
             response = self.request(SPAWN, "POST", api, headers=self.xsrf("/hub"))
         if response.status_code not in (201, 202):
             raise self.fail("start server", response)
         with self.session.get(
             f"{self.base}{api}/progress", headers=self.xsrf("/hub"), stream=True, timeout=300
         ) as stream:
-            for line in stream.iter_lines(decode_unicode=True):
-                if not line or not line.startswith("data:"):
+            for raw in stream.iter_lines():
+                line = raw.decode()
+                if not line.startswith("data:"):
                     continue
                 event = json.loads(line[5:])
                 if event.get("failed"):
@@ -279,10 +280,18 @@ class Student:
         if not response.ok or not response.json().get("success"):
             raise self.fail("submit", response)
 
-    def run(self, wave_start: float, delay: float) -> None:
-        time.sleep(delay)
+    def warm_up(self) -> None:
+        """Sign in and start the server before the timed wave (--warm); the wave then
+        begins with a new browser session that signs in again."""
         self.sign_in()
         self.start_server()
+        self.session = requests.Session()
+
+    def run(self, wave_start: float, delay: float, spawn: bool) -> None:
+        time.sleep(delay)
+        self.sign_in()
+        if spawn:
+            self.start_server()
         self.open_lab()
         self.fetch()
         self.answer()
@@ -482,7 +491,7 @@ def existing(users: list[str]) -> list[str]:
 # --- the report -----------------------------------------------------------------------
 
 
-def percentile(values: list[float], q: float) -> float:
+def percentile(values: Sequence[float], q: float) -> float:
     """Nearest-rank percentile (q in 0..100) of a non-empty list."""
     ordered = sorted(values)
     rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
@@ -582,24 +591,28 @@ def cpu_seconds(hub_pid: int) -> dict[str, float]:
 # --- main ---------------------------------------------------------------------------------
 
 
-def wave(students: list[Student], ramp: float) -> tuple[float, list[str]]:
-    """All students at once, or each `ramp`/N after the one before; (seconds, failures)."""
-    failures: list[str] = []
+def wave(
+    students: list[Student], step: Callable[[Student, float, float], None], ramp: float
+) -> tuple[float, dict[str, str]]:
+    """`step(student, wave start, delay)` for all students at once, each `ramp`/N after the
+    one before; (seconds, {student: why it failed})."""
+    failures: dict[str, str] = {}
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=len(students)) as pool:
         futures = {
-            pool.submit(s.run, start, ramp * i / len(students)): s.name
+            pool.submit(step, s, start, ramp * i / len(students)): s.name
             for i, s in enumerate(students)
         }
         for future, name in futures.items():
             try:
                 future.result()
             except (LoadError, requests.RequestException, ValueError) as error:
-                failures.append(f"{name}: {error}")
+                failures[name] = str(error)
     return time.perf_counter() - start, failures
 
 
-def run(count: int, ramp: float, keep: bool, extra: Path | None) -> int:
+def run(args: argparse.Namespace) -> int:
+    count, ramp, keep, extra = args.students, args.ramp, args.keep, args.hub_config
     users = [f"load-{k:02d}" for k in range(1, count + 1)]
     already = existing(users)
     if already:
@@ -626,11 +639,24 @@ def run(count: int, ramp: float, keep: bool, extra: Path | None) -> int:
             print(f"hub settings added ({extra}):\n{extra.read_text().strip()}", flush=True)
         sampler = Sampler(hub.process.pid)
         sampler.start()
+        students = [Student(user, hub.base, Timings(), args.spawn_retry) for user in users]
+        if args.warm:
+            took, failures = wave(students, lambda s, _, __: s.warm_up(), 0)
+            warm = Timings()
+            for student in students:
+                warm.spawn_waits += student.timings.spawn_waits
+                student.timings = Timings()
+            print(f"warm-up: {len(students) - len(failures)} of {count} servers up in {took:.0f} s")
+            if warm.spawn_waits:
+                waits = warm.spawn_waits
+                print(f"  server start: p50 {percentile(waits, 50):.1f} s, max {max(waits):.1f} s")
+            students = [s for s in students if s.name not in failures]
         timings = Timings()
-        students = [Student(user, hub.base, timings) for user in users]
+        for student in students:
+            student.timings = timings
         load_before = os.getloadavg()[0]
         cpu_before = cpu_seconds(hub.process.pid)
-        took, failures = wave(students, ramp)
+        took, failures = wave(students, lambda s, t, d: s.run(t, d, not args.warm), ramp)
         cpu_after = cpu_seconds(hub.process.pid)
         load_after = os.getloadavg()[0]
         sampler.halt.set()
@@ -640,11 +666,18 @@ def run(count: int, ramp: float, keep: bool, extra: Path | None) -> int:
             collected = cli(repo, "collect", COURSE, ASSIGNMENT, "--exchange", str(exchange))
         except LoadError as error:  # e.g. nothing submitted: still report the wave
             collected = str(error)
-        submitted = {s.name: s.mark for s in students if f"{s.name}:" not in " ".join(failures)}
+        submitted = {s.name: s.mark for s in students if s.name not in failures}
         problems = verify(repo, exchange, submitted, collected)
         cpu = {k: cpu_after[k] - cpu_before.get(k, 0) for k in cpu_after}
         for line in report(
-            timings, took, sampler.peaks, cgroups, cpu, failures, count, (load_before, load_after)
+            timings,
+            took,
+            sampler.peaks,
+            cgroups,
+            cpu,
+            [f"{name}: {why}" for name, why in failures.items()],
+            len(students),
+            (load_before, load_after),
         ):
             print(line)
         if problems:
@@ -678,6 +711,19 @@ def main() -> int:
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (hub log)")
     parser.add_argument(
+        "--warm",
+        action="store_true",
+        help="start every server before the timed wave (untimed, reported apart); the wave "
+        "is then sign-in, open, fetch, answer, submit: the hub and exchange without spawn cost",
+    )
+    parser.add_argument(
+        "--spawn-retry",
+        type=float,
+        default=5.0,
+        help="seconds a student waits to try again when the hub's concurrent_spawn_limit "
+        "answers 429 (default 5)",
+    )
+    parser.add_argument(
         "--hub-config",
         type=Path,
         default=None,
@@ -694,7 +740,7 @@ def main() -> int:
         return 2
     if not 1 <= args.students <= 99:
         parser.error("--students must be between 1 and 99 (user names load-01..load-99)")
-    return run(args.students, args.ramp, args.keep, args.hub_config)
+    return run(args)
 
 
 if __name__ == "__main__":
