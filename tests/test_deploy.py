@@ -32,6 +32,7 @@ from autograder.course.config import Course, HubSettings
 from autograder.delivery import hub
 from autograder.delivery.exchange import DEFAULT_ROOT
 from autograder.delivery.roster import Roster, Student, write_roster
+from autograder.student.server import LECTURES_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
@@ -103,9 +104,42 @@ def test_students_do_not_see_the_teachers_extensions() -> None:
     for role in ("student", "teacher"):
         paths = [f["mountPath"] for k, f in files.items() if k.startswith(role)]
         assert sorted(paths) == [
+            f"{settings}/{role}/jupyter_server_config.json",
             f"{settings}/{role}/labconfig/page_config.json",
             f"{settings}/{role}/nbgrader_config.py",
         ]
+        # The same server extensions as on one machine: Validate gives the self-check's
+        # verdict, lectures open from the book.
+        assert files[f"{role}-server-config"]["data"] == hub.SERVER, role
+
+
+def test_lectures_reach_users_read_only_from_the_teacher_pod() -> None:
+    single = values()["singleuser"]
+    volumes = {vol["name"]: vol for vol in single["storage"]["extraVolumes"]}
+    (mount,) = [
+        m for m in single["storage"]["extraVolumeMounts"] if m["name"] == "autograder-lectures"
+    ]
+    claim = volumes["autograder-lectures"]["persistentVolumeClaim"]
+    assert mount["readOnly"] is True and claim["readOnly"] is True
+    copies = single["extraEnv"][LECTURES_ENV]
+    assert Path(copies).parent == Path(mount["mountPath"])
+    claims = {d["metadata"]["name"]: d for d in documents("storage.yaml")}
+    assert claims[claim["claimName"]]["spec"]["accessModes"] == ["ReadWriteMany"]
+    # Only the teacher container writes them, where the users' pods read them.
+    (teacher,) = [
+        d for d in documents("grading.yaml") if d["metadata"]["name"] == "autograder-teacher"
+    ]
+    containers = {c["name"]: c for c in teacher["spec"]["template"]["spec"]["containers"]}
+    writers = {
+        name: m["mountPath"]
+        for name, c in containers.items()
+        for m in c["volumeMounts"]
+        if m["name"] == "autograder-lectures"
+    }
+    assert writers == {"teacher": mount["mountPath"]}
+    assert f'copies = Path("{copies}")' in containers["teacher"]["command"][4]
+    # No student's pod mounts the checkout.
+    assert "autograder-course" not in str(single)
 
 
 def test_limits_parse_and_equal_the_course_config_defaults() -> None:
@@ -388,3 +422,53 @@ def entrypoint_cases(tmp_path: Path) -> None:
         [*become, *env[:2], str(script), "true"], capture_output=True, text=True
     )
     assert unnamed.returncode != 0 and "JUPYTERHUB_USER is not set" in unnamed.stderr
+
+
+@pytest.mark.sandbox
+def test_teacher_pod_start_names_users_opens_the_exchange_and_writes_lectures(
+    repo: Path, tmp_path: Path
+) -> None:
+    """The teacher container's start script, run as in the pod: the checkout at
+    /srv/course, the exchange and the lectures' volume mounted, its own /etc/passwd
+    (bubblewrap gives it these paths; the rest of this machine is seen as it is)."""
+    (repo / "book").symlink_to(ROOT / "book")  # the lectures' sources
+    for course in COURSES:  # the course configs name them; loading them checks they exist
+        (repo / "assignments" / course / "source").symlink_to(
+            ROOT / "assignments" / course / "source"
+        )
+    passwd = tmp_path / "passwd"
+    shutil.copy("/etc/passwd", passwd)
+    exchange, lectures = tmp_path / "exchange", tmp_path / "lectures"
+    exchange.mkdir()
+    lectures.mkdir()
+    (teacher,) = [
+        d for d in documents("grading.yaml") if d["metadata"]["name"] == "autograder-teacher"
+    ]
+    container = teacher["spec"]["template"]["spec"]["containers"][0]
+    command = container["command"][2:]  # without tini
+    mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+    binds = {"course-repo": repo, "nbgrader-exchange": exchange, "autograder-lectures": lectures}
+    sandbox = ["bwrap", "--dev-bind", "/", "/", "--tmpfs", "/srv"]
+    for name, source in binds.items():
+        sandbox += ["--bind", str(source), mounts[name]]
+    sandbox += ["--bind", str(passwd), "/etc/passwd", "--"]
+    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    after = ["sh", "-c", "getent passwd anna.ek t.one; ls /srv/autograder-lectures/copies"]
+    done = subprocess.run(
+        [*sandbox, *command, *after], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert "WARNING" not in done.stderr, done.stderr
+    configs = [yaml.safe_load((repo / "course_configs" / f"{c}.yml").read_text()) for c in COURSES]
+    expected = {Path(path).with_suffix(".ipynb") for c in configs for path in c["lectures"]}
+    lines = done.stdout.splitlines()
+    assert (
+        lines[0]
+        == f"{len(expected)} lectures in {values()['singleuser']['extraEnv'][LECTURES_ENV]}"
+    )
+    assert lines[1].split(":")[:3] == ["anna.ek", "x", str(course_users.uid_of("anna.ek"))]
+    assert lines[2].split(":")[:3] == ["t.one", "x", str(course_users.uid_of("t.one"))]
+    assert lines[3:] == ["ml1", "rl1"]  # the command after the start script ran
+    assert oct(exchange.stat().st_mode & 0o777) == "0o777"
+    written = {p.relative_to(lectures / "copies") for p in lectures.rglob("*.ipynb")}
+    assert written == expected
