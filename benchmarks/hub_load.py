@@ -1,6 +1,7 @@
 """Load on `autograder hub`: N students (default 40) sign in, fetch and submit at once.
 
-    sudo .venv/bin/python benchmarks/hub_load.py [--students 40] [--ramp 0]
+    sudo .venv/bin/python benchmarks/hub_load.py [--students 40] [--ramp SECONDS] [--warm]
+        [--hub-config FILE] [--spawn-retry 5] [--keep]
 
 Issue 22 asks that 40 students can log in, fetch and submit within one minute through
 the hub's HTTP API, with every submission collected exactly once and none lost or
@@ -22,6 +23,12 @@ Printed: the wave's duration, the request count, latency p50/p95/max per kind of
 request, how long servers took to start, and the peak RSS (sampled with psutil every
 0.2 s) of the hub, of the proxy and of one single-user server (its process tree: the
 bubblewrap sandbox and jupyterhub-singleuser; no kernel is started by this load).
+`--ramp` spreads the students' arrivals; `--warm` starts every server first (untimed)
+so the wave measures the hub and the exchange without the cost of starting servers,
+which is what limits the wave: each JupyterLab server needs several CPU seconds to
+start, so N fresh servers need at least N times that divided by the cores.
+`--hub-config` adds JupyterHub settings (e.g. `c.JupyterHub.concurrent_spawn_limit`);
+a student the spawn limit refuses (429) tries again after `--spawn-retry` seconds.
 Everything is removed afterwards: the hub stops, the system users are deleted
 (`userdel -r`) with their cgroups, and the temporary folder goes. Needs root (the hub
 makes system users). Run by hand, not part of the test suite.
@@ -385,7 +392,7 @@ def _tree_rss(
             own = process.memory_info().rss
             rss += own
             names.add(process.name())
-            if "jupyterhub-singleuser" in command and "bwrap" not in command:
+            if "jupyterhub-singleuser" in command and process.name() not in ("bwrap", "setpriv"):
                 user, python = process.username(), own
                 if cpu is not None:
                     times = process.cpu_times()
