@@ -42,6 +42,8 @@ STATE_DEFAULT = Path("/srv/autograder-hub")
 # Students see the Assignments tab and Validate; formgrader and the assignment
 # creator are for teachers (nbgrader's lab extension names).
 TEACHER_ONLY = ("@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment")
+# JupyterLab's "get notified about Jupyter news?" asks to reach the internet: not here.
+ANNOUNCEMENTS = "@jupyterlab/apputils-extension:announcements"
 # Validate gives `autograder check`'s verdict and lectures open from the book's button
 # (student/server.py), which serves the route of nbgrader's validate extension in its place.
 SERVER = {
@@ -181,6 +183,7 @@ def _jupyter_settings(hub: HubPlan) -> Path:
         (folder / "nbgrader_config.py").write_text(nbgrader)
         (folder / "jupyter_server_config.json").write_text(json.dumps(SERVER, indent=1))
         disabled = {name: True for name in TEACHER_ONLY} if role == "student" else {}
+        disabled[ANNOUNCEMENTS] = True
         page = {"disabledExtensions": disabled}
         (folder / "labconfig" / "page_config.json").write_text(json.dumps(page, indent=1))
     for folder in (root, *root.rglob("*")):
