@@ -51,6 +51,8 @@ SERVER = {
         "jpserver_extensions": {
             "nbgrader.server_extensions.validate_assignment": False,
             "autograder.student.server": True,
+            # No language servers are installed; it would run node and npm at every start.
+            "jupyter_lsp": False,
         }
     }
 }
@@ -216,6 +218,7 @@ def write_config(hub: HubPlan, extra: Path | None = None, service: list[str] | N
         "hub_port": _spare_port(),
         "proxy_api_port": _spare_port(),
         "deadlines": service,
+        "spawn_limit": 2 * (os.cpu_count() or 1),
     }
     path = hub.state / "jupyterhub_config.py"
     text = CONFIG_TEMPLATE.format(data=json.dumps(data, indent=1, sort_keys=True))
@@ -261,8 +264,12 @@ c.JupyterHub.load_groups = d["groups"]
 c.JupyterHub.load_roles = [{{"name": "server", "scopes": ["inherit"]}}]
 c.JupyterHub.spawner_class = "autograder.delivery.spawner.StudentSpawner"
 c.Spawner.default_url = "/lab"
-c.Spawner.start_timeout = 120
-c.Spawner.http_timeout = 120
+# A server takes some 4 CPU-seconds to start. When a whole class signs in at once, more
+# than a few starts at a time share the cores until every one of them times out
+# (benchmarks/hub_load.py: 0 of 40 started on 2 cores); the rest wait their turn.
+c.JupyterHub.concurrent_spawn_limit = d["spawn_limit"]
+c.Spawner.start_timeout = 300
+c.Spawner.http_timeout = 300
 c.StudentSpawner.exchange = d["exchange"]
 c.StudentSpawner.jupyter_config = d["settings"]
 c.StudentSpawner.lectures = d["lectures"]

@@ -30,8 +30,6 @@ from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 
-from autograder.student.selfcheck import all_clear, check_notebook, verdict
-
 LECTURES_ENV = "AUTOGRADER_LECTURES"
 LECTURE_ID = re.compile(r"[A-Za-z0-9_-]+(/[A-Za-z0-9_.-]+)+")
 HOME_FOLDER = "lectures"
@@ -46,6 +44,10 @@ def _inside(root: Path, relative: str) -> Path:
 
 def validate_answer(path: Path) -> dict[str, Any]:
     """nbgrader's reply to its Validate button, filled with our verdict."""
+    # Imported on first use: nbformat's validator and nbclient cost 2.5 s at every
+    # server start, for a button a student may never press.
+    from autograder.student.selfcheck import all_clear, check_notebook, verdict
+
     report = check_notebook(path)
     if all_clear(report):
         return {"success": True, "value": {}}
