@@ -98,8 +98,8 @@ def test_students_do_not_see_the_teachers_extensions() -> None:
     files = values()["singleuser"]["extraFiles"]
     student = files["student-page-config"]["data"]["disabledExtensions"]
     teacher = files["teacher-page-config"]["data"]["disabledExtensions"]
-    assert set(student) == set(hub.TEACHER_ONLY) and all(student.values())
-    assert teacher == {}
+    assert set(student) == {*hub.TEACHER_ONLY, hub.ANNOUNCEMENTS} and all(student.values())
+    assert teacher == {hub.ANNOUNCEMENTS: True}
     settings = values()["custom"]["jupyterSettings"]
     for role in ("student", "teacher"):
         paths = [f["mountPath"] for k, f in files.items() if k.startswith(role)]
