@@ -257,3 +257,32 @@ def pwd_uid(user: str) -> int:
     import pwd
 
     return pwd.getpwnam(user).pw_uid
+
+
+def test_a_teacher_opens_the_courses_formgrader_and_a_student_cannot(hub: Hub) -> None:
+    teacher = hub.sign_in("hub-teach", PASSWORD)
+    assert teacher is not None
+    api = f"{hub.base}/services/demo/formgrader/api"
+    listed = teacher.get(f"{api}/assignments", timeout=120)
+    assert listed.ok, hub.log.read_text()[-3000:]
+    assert [a["name"] for a in listed.json()] == ["a1"]
+    student = hub.sign_in("hub-bo", PASSWORD)
+    assert student is not None
+    refused = student.get(f"{api}/assignments", timeout=120)
+    assert refused.status_code == 403, refused.text[:300]
+
+
+def test_formgraders_autograde_is_refused_for_the_sandboxed_grader(hub: Hub) -> None:
+    teacher = hub.sign_in("hub-teach", PASSWORD)
+    assert teacher is not None
+    page = teacher.get(f"{hub.base}/services/demo/formgrader", timeout=120)
+    assert page.ok
+    xsrf = next(c.value for c in teacher.cookies if c.name == "_xsrf" and "services" in c.path)
+    answer = teacher.post(
+        f"{hub.base}/services/demo/formgrader/api/submission/a1/hub-anna/autograde",
+        headers={"X-XSRFToken": xsrf or ""},
+        timeout=120,
+    )
+    assert answer.ok, answer.text
+    assert answer.json()["success"] is False
+    assert "autograder grade" in answer.json()["error"]

@@ -9,7 +9,8 @@ would use them:
 3. both fetch the assignment in the Assignments tab, answer it in the notebook (one
    correctly, one partly), press Validate, and submit;
 4. the teacher collects, grades and returns feedback (`autograder collect | grade |
-   feedback | return`, as on the hub machine);
+   feedback | return`, as on the hub machine) and sees the submissions in the course's
+   formgrader on the hub;
 5. each student fetches their feedback in the Assignments tab and sees their own score,
    and nothing of the other's work.
 
@@ -266,6 +267,16 @@ def cycle(setting: dict, browser, pages: list) -> None:
     assert graded.exit_code == 0, graded.output
     assert cli("feedback", "demo", "a1").exit_code == 0
     assert cli("return", "demo", "a1", *exchange).exit_code == 0
+
+    # The teacher reviews the grades in the course's formgrader on the hub.
+    teacher = sign_in(browser, hub, TEACHER)
+    pages.append(teacher)
+    teacher.goto(f"{hub.base}/services/demo/formgrader/manage_submissions/a1")
+    teacher.wait_for_selector("text=hb-bo", timeout=120_000)
+    shot(teacher, "hb-teach-formgrader")
+    rows = teacher.inner_text("body")
+    assert "hb-anna" in rows and "hb-bo" in rows, rows
+    assert "5 / 5" in rows and "2 / 5" in rows, rows
 
     seen = {
         "hb-anna": read_feedback(anna, hub, "hb-anna"),

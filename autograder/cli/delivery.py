@@ -215,6 +215,9 @@ def hub(
     from autograder.delivery.lectures import write_lectures
 
     lectures = write_lectures(ctx.repo.book, courses, plan.lectures)
+    for course in courses:  # formgrader reads the course folder's nbgrader settings
+        if course.id in plan.formgraders:
+            ctx.write_nbgrader_config(course, ctx.db_url(course, None))
     made = hub_mod.ensure_users(plan.users)
     if made:
         out.print(literal(f"system users made: {', '.join(made)}"))

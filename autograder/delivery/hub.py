@@ -14,7 +14,8 @@ teachers get stuck; this module does it from what the repository already says:
   so a restart keeps everyone's accounts and servers; with it the student copies of the
   lectures (delivery/lectures.py), which the book's "JupyterHub" button opens;
 - in each server, the toolkit's extension (student/server.py): Validate gives the
-  verdict of `autograder check`.
+  verdict of `autograder check`;
+- each course's formgrader, a hub service its teachers open (delivery/formgrader.py).
 
 `check` names every missing piece before anything starts; the hub refuses to start
 without configurable-http-proxy, bubblewrap or the exchange folder.
@@ -29,11 +30,12 @@ import shutil
 import socket
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.course.config import Course
 from autograder.course.errors import AutograderError
+from autograder.delivery import formgrader
 from autograder.delivery.enrol import roster_path
 from autograder.delivery.roster import load_roster
 
@@ -41,7 +43,8 @@ PROXY = "configurable-http-proxy"
 STATE_DEFAULT = Path("/srv/autograder-hub")
 # Students see the Assignments tab and Validate; formgrader and the assignment
 # creator are for teachers (nbgrader's lab extension names).
-TEACHER_ONLY = ("@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment")
+FORMGRADER = "@jupyter/nbgrader:formgrader"
+TEACHER_ONLY = (FORMGRADER, "@jupyter/nbgrader:create-assignment")
 # JupyterLab's "get notified about Jupyter news?" asks to reach the internet: not here.
 ANNOUNCEMENTS = "@jupyterlab/apputils-extension:announcements"
 # Validate gives `autograder check`'s verdict and lectures open from the book's button
@@ -71,6 +74,12 @@ class HubPlan:
     students: dict[str, tuple[str, ...]]  # course id -> user names
     teachers: dict[str, tuple[str, ...]]
     limits: dict[str, tuple[int, float]]  # user -> (memory MB, cpus)
+    folders: dict[str, Path] = field(default_factory=dict)  # course id -> course folder
+
+    @property
+    def formgraders(self) -> list[str]:
+        """The courses whose teachers get a formgrader (delivery/formgrader.py)."""
+        return [c for c, teachers in self.teachers.items() if teachers and c in self.folders]
 
     @property
     def users(self) -> list[str]:
@@ -103,7 +112,7 @@ def plan(
         for user in (*students[course.id], *teachers[course.id]):
             memory, cpus = limits.get(user, (0, 0.0))
             limits[user] = (max(memory, course.hub.memory_mb), max(cpus, course.hub.cpus))
-    return HubPlan(ip, port, state, exchange, students, teachers, limits)
+    return HubPlan(ip, port, state, exchange, students, teachers, limits, dict(course_dir))
 
 
 def _free(port: int) -> bool:
@@ -184,10 +193,14 @@ def _jupyter_settings(hub: HubPlan) -> Path:
         (folder / "labconfig").mkdir(parents=True, exist_ok=True)
         (folder / "nbgrader_config.py").write_text(nbgrader)
         (folder / "jupyter_server_config.json").write_text(json.dumps(SERVER, indent=1))
-        disabled = {name: True for name in TEACHER_ONLY} if role == "student" else {}
-        disabled[ANNOUNCEMENTS] = True
+        # A teacher's own server has no course folder: their formgrader is the course's
+        # service, which Nbgrader > Course List opens (delivery/formgrader.py).
+        hidden = TEACHER_ONLY if role == "student" else (FORMGRADER,)
+        disabled = {name: True for name in (*hidden, ANNOUNCEMENTS)}
         page = {"disabledExtensions": disabled}
         (folder / "labconfig" / "page_config.json").write_text(json.dumps(page, indent=1))
+    teachers_page = {"disabledExtensions": {ANNOUNCEMENTS: True}}
+    formgrader.write_settings(root / "formgrader", nbgrader, teachers_page)
     for folder in (root, *root.rglob("*")):
         folder.chmod(0o755 if folder.is_dir() else 0o644)
     return root
@@ -203,6 +216,16 @@ def write_config(hub: HubPlan, extra: Path | None = None, service: list[str] | N
     groups = {f"nbgrader-{c}": {"users": list(u)} for c, u in hub.students.items()}
     groups |= {f"formgrade-{c}": {"users": list(u)} for c, u in hub.teachers.items()}
     roles = {u: "teacher" if u in hub.admins else "student" for u in hub.users}
+    services = [{"name": "deadlines", "command": service}] if service else []
+    hub_roles: list[dict] = [{"name": "server", "scopes": ["inherit"]}]
+    for course in hub.formgraders:
+        port = _spare_port()
+        settings_dir = settings / "formgrader"
+        services.append(
+            formgrader.service(course, hub.folders[course], hub.exchange, settings_dir, port)
+        )
+        hub_roles += formgrader.roles(course)
+        groups[f"formgrade-{course}"]["users"].append(formgrader.grader(course))
     data = {
         "ip": hub.ip,
         "port": hub.port,
@@ -217,7 +240,8 @@ def write_config(hub: HubPlan, extra: Path | None = None, service: list[str] | N
         "lectures": str(hub.lectures),
         "hub_port": _spare_port(),
         "proxy_api_port": _spare_port(),
-        "deadlines": service,
+        "services": services,
+        "roles_defined": hub_roles,
         "spawn_limit": 2 * (os.cpu_count() or 1),
     }
     path = hub.state / "jupyterhub_config.py"
@@ -261,7 +285,8 @@ c.Authenticator.admin_users = set(d["admins"])
 c.JupyterHub.load_groups = d["groups"]
 # A server's token may read its own user's groups: nbgrader's JupyterHub auth plugin
 # lists a student's courses from them.
-c.JupyterHub.load_roles = [{{"name": "server", "scopes": ["inherit"]}}]
+# Each course's formgrader service may be opened by its teachers (formgrade-<course>).
+c.JupyterHub.load_roles = d["roles_defined"]
 c.JupyterHub.spawner_class = "autograder.delivery.spawner.StudentSpawner"
 c.Spawner.default_url = "/lab"
 # A server takes some 4 CPU-seconds to start. When a whole class signs in at once, more
@@ -275,9 +300,9 @@ c.StudentSpawner.jupyter_config = d["settings"]
 c.StudentSpawner.lectures = d["lectures"]
 c.StudentSpawner.limits = d["limits"]
 c.StudentSpawner.roles = d["roles"]
-if d["deadlines"]:
-    # Collects, grades and returns each assignment once its window closes.
-    c.JupyterHub.services = [{{"name": "deadlines", "command": d["deadlines"]}}]
+# The deadline service (collects, grades and returns each assignment once its window
+# closes) and each course's formgrader (delivery/formgrader.py).
+c.JupyterHub.services = d["services"]
 '''
 
 

@@ -42,6 +42,33 @@ PACKAGE = Path(__file__).resolve().parents[1]  # the autograder package, bound r
 CPU_PERIOD_US = 100_000
 
 
+def server_mounts(readwrite: list[str], readonly: list[str]) -> list[tuple[str, list[str]]]:
+    """What a server sees: the system, Python and the toolkit's package read-only, a private
+    /tmp, and the folders given; nothing else of the machine or of the course checkout."""
+    system = readonly_paths()
+    entries = [
+        ("/proc", ["--proc", "/proc"]),
+        ("/dev", ["--dev", "/dev"]),
+        ("/tmp", ["--tmpfs", "/tmp"]),
+    ]
+    entries += [(path, ["--bind", path, path]) for path in readwrite]
+    entries += [(path, ["--ro-bind", path, path]) for path in readonly]
+    if not any(str(PACKAGE).startswith(p + os.sep) for p in system):
+        entries.append((str(PACKAGE), ["--ro-bind", str(PACKAGE), str(PACKAGE)]))
+    return ordered_mounts(entries + system_mounts(system))
+
+
+def sandbox_command(mounts: list[tuple[str, list[str]]], chdir: str) -> list[str]:
+    # A PID namespace of its own: the server and its kernels die with it when the hub
+    # stops the server or itself stops. --die-with-parent alone does not hold past
+    # setpriv (a change of user clears the parent-death signal), and servers outlived
+    # the hub. It also hides every other user's processes.
+    bwrap = ["bwrap", "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
+    for _, arguments in mounts:
+        bwrap += arguments
+    return [*bwrap, "--chdir", chdir, "--"]
+
+
 def cgroup_dirs(user: str) -> dict[str, Path]:
     return {kind: CGROUP_ROOT / kind / CGROUP_NAME / user for kind in ("memory", "cpu")}
 
@@ -89,20 +116,8 @@ class StudentSpawner(LocalProcessSpawner):  # type: ignore[misc]
         return _join(name)
 
     def mounts(self, home: str) -> list[tuple[str, list[str]]]:
-        readonly = readonly_paths()
-        entries = [
-            ("/proc", ["--proc", "/proc"]),
-            ("/dev", ["--dev", "/dev"]),
-            ("/tmp", ["--tmpfs", "/tmp"]),
-            (home, ["--bind", home, home]),
-            (self.exchange, ["--bind", self.exchange, self.exchange]),
-            (self.jupyter_config, ["--ro-bind", self.jupyter_config, self.jupyter_config]),
-        ]
-        if self.lectures:
-            entries.append((self.lectures, ["--ro-bind", self.lectures, self.lectures]))
-        if not any(str(PACKAGE).startswith(p + os.sep) for p in readonly):
-            entries.append((str(PACKAGE), ["--ro-bind", str(PACKAGE), str(PACKAGE)]))
-        return ordered_mounts(entries + system_mounts(readonly))
+        readonly = [self.jupyter_config, *([self.lectures] if self.lectures else [])]
+        return server_mounts([home, self.exchange], readonly)
 
     def get_env(self) -> dict[str, str]:
         env: dict[str, str] = super().get_env()
@@ -121,14 +136,7 @@ class StudentSpawner(LocalProcessSpawner):  # type: ignore[misc]
         memory_mb, cpus = self.limits.get(self.user.name, [default.memory_mb, default.cpus])
         for problem in limit_user(self.user.name, int(memory_mb), float(cpus)):
             self.log.warning("%s: no limit set: %s", self.user.name, problem)
-        # A PID namespace of its own: the server and its kernels die with it when the hub
-        # stops the server or itself stops. --die-with-parent alone does not hold past
-        # setpriv (a change of user clears the parent-death signal), and servers outlived
-        # the hub. It also hides every other user's processes.
-        bwrap = ["bwrap", "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
-        for _, arguments in self.mounts(entry.pw_dir):
-            bwrap += arguments
-        bwrap += ["--chdir", entry.pw_dir, "--"]
+        bwrap = sandbox_command(self.mounts(entry.pw_dir), entry.pw_dir)
         drop = [
             "setpriv",
             f"--reuid={entry.pw_uid}",
