@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import invoker
-from tests.factory import make_repo
+from tests.factory import course_config, make_repo, write_config
 from tests.factory import score as gradebook_score
 from tests.students import RIGHT, as_student, make_user
 
@@ -131,3 +131,25 @@ def test_each_student_fetches_only_their_own_feedback(cycle: dict) -> None:
 
 def test_returned_feedback_cannot_be_listed_by_students(cycle: dict) -> None:
     assert cycle["steps"]["list_feedback"] == {"ok": False, "error": "permission denied"}
+
+
+def test_a_submission_after_the_due_date_is_kept_and_marked_late(cycle: dict) -> None:
+    """Runs last: it moves the due date of the module's course to before Bo submitted."""
+    import datetime as dt
+
+    from nbgrader.api import Gradebook
+
+    repo = cycle["repo"]
+    submitted = repo / "assignments/demo/submitted"
+    stamp = (submitted / "ag-bo" / "a1" / "timestamp.txt").read_text().strip()
+    handed_in = dt.datetime.fromisoformat(stamp.replace(" UTC", "+00:00"))
+    config = course_config()
+    config["assignments"][0]["due"] = (handed_in - dt.timedelta(hours=30)).isoformat()
+    config["assignments"][0]["late_policy"] = {"penalty_per_day": 0.1, "max_days_late": 30}
+    write_config(repo, config)
+    regraded = invoker(repo)("grade", "demo", "a1", str(submitted), "--student", "ag-bo", "--force")
+    assert regraded.exit_code == 0, regraded.output
+    with Gradebook(f"sqlite:///{repo / 'assignments/demo/gradebook.db'}", "demo") as gradebook:
+        late = gradebook.find_submission("a1", "ag-bo")
+        # two started days late at a tenth of the score a day
+        assert late.score == 2.0 and late.late_submission_penalty == pytest.approx(0.4)
