@@ -245,6 +245,9 @@ def test_the_wheel_holds_only_the_package(tmp_path: Path) -> None:
     assert outside == []
     assert "autograder/cli/__init__.py" in names
     assert any(n.startswith("autograder/book/static/") for n in names)  # package data
+    # Jupyter loads the toolkit's extension (Validate = `autograder check`) once installed.
+    assert any(n.endswith(".data/data/etc/jupyter/jupyter_server_config.d/autograder.json")
+               for n in names), names  # fmt: skip
     plain = {canonicalize_name(r.name) for r in requires if r.marker is None}
     assert not plain & TEACHER_ONLY, sorted(plain & TEACHER_ONLY)
     assert "nbgrader" in plain
