@@ -98,15 +98,6 @@ def roles(course: str) -> list[dict]:
     ]
 
 
-def write_settings(folder: Path, nbgrader: str, page: dict) -> Path:
-    """The formgrader services' Jupyter settings: nbgrader's exchange, this extension."""
-    (folder / "labconfig").mkdir(parents=True, exist_ok=True)
-    (folder / "nbgrader_config.py").write_text(nbgrader)
-    (folder / "jupyter_server_config.json").write_text(json.dumps(SERVER, indent=1))
-    (folder / "labconfig" / "page_config.json").write_text(json.dumps(page, indent=1))
-    return folder
-
-
 class AutogradeRefused(JupyterHandler):  # type: ignore[misc]
     @web.authenticated
     def post(self, assignment: str, student: str) -> None:

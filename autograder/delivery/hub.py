@@ -45,6 +45,7 @@ STATE_DEFAULT = Path("/srv/autograder-hub")
 # creator are for teachers (nbgrader's lab extension names).
 FORMGRADER = "@jupyter/nbgrader:formgrader"
 TEACHER_ONLY = (FORMGRADER, "@jupyter/nbgrader:create-assignment")
+FORMGRADER_SETTINGS = "formgrader"  # the folder of the formgrader services' settings
 # JupyterLab's "get notified about Jupyter news?" asks to reach the internet: not here.
 ANNOUNCEMENTS = "@jupyterlab/apputils-extension:announcements"
 # Validate gives `autograder check`'s verdict and lectures open from the book's button
@@ -179,8 +180,9 @@ def ensure_users(names: list[str]) -> list[str]:
 
 
 def _jupyter_settings(hub: HubPlan) -> Path:
-    """Per role: nbgrader's settings (the exchange, courses from hub groups) and which
-    nbgrader lab extensions show. Readable by all users; nothing secret in it."""
+    """Per role (and for the courses' formgrader services): nbgrader's settings (the
+    exchange, courses from hub groups), the server extensions, and which lab extensions
+    show. Readable by all users; nothing secret in it."""
     root = hub.state / "jupyter"
     nbgrader = (
         "c = get_config()  # written by `autograder hub`\n"
@@ -188,19 +190,20 @@ def _jupyter_settings(hub: HubPlan) -> Path:
         "c.Exchange.path_includes_course = True\n"
         "c.Authenticator.plugin_class = 'nbgrader.auth.JupyterHubAuthPlugin'\n"
     )
-    for role in ("student", "teacher"):
-        folder = root / role
+    # A teacher's own server has no course folder: their formgrader is the course's
+    # service, which Nbgrader > Course List opens (delivery/formgrader.py).
+    folders = {
+        "student": (SERVER, TEACHER_ONLY),
+        "teacher": (SERVER, (FORMGRADER,)),
+        FORMGRADER_SETTINGS: (formgrader.SERVER, ()),
+    }
+    for name, (server, hidden) in folders.items():
+        folder = root / name
         (folder / "labconfig").mkdir(parents=True, exist_ok=True)
         (folder / "nbgrader_config.py").write_text(nbgrader)
-        (folder / "jupyter_server_config.json").write_text(json.dumps(SERVER, indent=1))
-        # A teacher's own server has no course folder: their formgrader is the course's
-        # service, which Nbgrader > Course List opens (delivery/formgrader.py).
-        hidden = TEACHER_ONLY if role == "student" else (FORMGRADER,)
-        disabled = {name: True for name in (*hidden, ANNOUNCEMENTS)}
-        page = {"disabledExtensions": disabled}
+        (folder / "jupyter_server_config.json").write_text(json.dumps(server, indent=1))
+        page = {"disabledExtensions": {extension: True for extension in (*hidden, ANNOUNCEMENTS)}}
         (folder / "labconfig" / "page_config.json").write_text(json.dumps(page, indent=1))
-    teachers_page = {"disabledExtensions": {ANNOUNCEMENTS: True}}
-    formgrader.write_settings(root / "formgrader", nbgrader, teachers_page)
     for folder in (root, *root.rglob("*")):
         folder.chmod(0o755 if folder.is_dir() else 0o644)
     return root
@@ -219,10 +222,9 @@ def write_config(hub: HubPlan, extra: Path | None = None, service: list[str] | N
     services = [{"name": "deadlines", "command": service}] if service else []
     hub_roles: list[dict] = [{"name": "server", "scopes": ["inherit"]}]
     for course in hub.formgraders:
-        port = _spare_port()
-        settings_dir = settings / "formgrader"
+        folder, service_settings = hub.folders[course], settings / FORMGRADER_SETTINGS
         services.append(
-            formgrader.service(course, hub.folders[course], hub.exchange, settings_dir, port)
+            formgrader.service(course, folder, hub.exchange, service_settings, _spare_port())
         )
         hub_roles += formgrader.roles(course)
         groups[f"formgrade-{course}"]["users"].append(formgrader.grader(course))
