@@ -51,6 +51,10 @@ class CheckReport:
         return not self.gradability
 
     @property
+    def passed(self) -> int:
+        return sum(t.status == PASS for t in self.tests)
+
+    @property
     def all_pass(self) -> bool:
         return all(t.status == PASS for t in self.tests)
 
@@ -109,10 +113,9 @@ def verdict(report: CheckReport) -> list[Line]:
     else:
         lines.append(Line("Gradable: not as it stands", "red"))
         lines += [Line(f"  - {problem}") for problem in report.gradability]
-    passed = sum(t.status == PASS for t in report.tests)
     lines.append(
         Line(
-            f"{passed} of {len(report.tests)} visible tests pass. "
+            f"{report.passed} of {len(report.tests)} visible tests pass. "
             "Hidden tests check more when your work is graded."
         )
     )
