@@ -43,8 +43,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -60,6 +58,10 @@ import psutil
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the tests' demo course and their way of starting a hub
+from tests.factory import make_repo  # noqa: E402
+from tests.hub import Hub  # noqa: E402
+
 BIN = Path(sys.executable).parent
 COURSE, ASSIGNMENT, NOTEBOOK = "demo", "a1", "demo.ipynb"  # tests/factory.py's course
 PASSWORD = "load test password"
@@ -76,12 +78,6 @@ class LoadError(Exception):
 # --- the course and the hub ---------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def cli(repo: Path, *args: str) -> str:
     """One `autograder` command on the throwaway repo; its output (raises if it failed)."""
     argv = [str(BIN / "autograder"), "--root", str(repo), *args]
@@ -95,9 +91,6 @@ def cli(repo: Path, *args: str) -> str:
 
 def build_course(place: Path, users: list[str]) -> tuple[Path, Path]:
     """The tests' demo course with a roster of `users`, released and published; (repo, exchange)."""
-    sys.path.insert(0, str(ROOT))
-    from tests.factory import make_repo
-
     repo = make_repo(place / "repo")
     roster = place / "roster.csv"
     lines = ["First name,Last name,Username"]
@@ -110,62 +103,6 @@ def build_course(place: Path, users: list[str]) -> tuple[Path, Path]:
     cli(repo, "release", COURSE, ASSIGNMENT)
     cli(repo, "publish", COURSE, ASSIGNMENT, "--exchange", str(exchange))
     return repo, exchange
-
-
-class Hub:
-    """`autograder hub` in a subprocess (it execs jupyterhub: same pid), its log in a file."""
-
-    def __init__(self, repo: Path, place: Path, exchange: Path, extra: Path | None) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log = place / "hub.log"
-        self.argv = [
-            str(BIN / "autograder"),
-            "--root",
-            str(repo),
-            "hub",
-            "--ip",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--state",
-            str(place / "state"),
-            "--exchange",
-            str(exchange),
-            *(["--extra-config", str(extra)] if extra else []),
-        ]
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def tail(self) -> str:
-        return self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
-
-    def start(self, within: float = 120) -> None:
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + within
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise LoadError(f"the hub stopped at start-up ({self.log}):\n{self.tail()}")
-            try:
-                if requests.get(f"{self.base}/hub/api", timeout=2).ok:
-                    return
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.5)
-        raise LoadError(
-            f"the hub did not answer within {within:.0f} s ({self.log}):\n{self.tail()}"
-        )
-
-    def stop(self) -> None:
-        """SIGTERM: JupyterHub stops every user's server, then the proxy, then itself."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=180)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=30)
 
 
 # --- what the students do -----------------------------------------------------------
@@ -637,8 +574,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         print(f"building the course and a roster of {count} students in {place} ...", flush=True)
         repo, exchange = build_course(place, users)
-        hub = Hub(repo, place, exchange, extra)
-        hub.start()
+        hub = Hub(repo, place / "state", exchange, extra)
+        hub.start(within=120)
         cleanup.append(hub.stop)
         assert hub.process is not None
         print(f"hub up on {hub.base} (log {hub.log}); the wave starts", flush=True)

@@ -27,14 +27,17 @@ def free_port() -> int:
 
 
 class Hub:
-    def __init__(self, repo: Path, state: Path, exchange: Path) -> None:
-        self.repo, self.state, self.exchange = repo, state, exchange
+    """`autograder hub` in a subprocess (it execs jupyterhub: same pid), its log beside
+    its state folder. Also what benchmarks/hub_load.py starts."""
+
+    def __init__(self, repo: Path, state: Path, exchange: Path, extra: Path | None = None) -> None:
+        self.repo, self.state, self.exchange, self.extra = repo, state, exchange, extra
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
         self.log = state.parent / "hub.log"
 
-    def start(self) -> None:
+    def start(self, within: float = 90) -> None:
         argv = [
             str(Path(sys.executable).parent / "autograder"),
             "--root",
@@ -48,10 +51,11 @@ class Hub:
             str(self.state),
             "--exchange",
             str(self.exchange),
+            *(["--extra-config", str(self.extra)] if self.extra else []),
         ]
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             try:
                 if requests.get(f"{self.base}/hub/api", timeout=2).ok:
@@ -60,12 +64,20 @@ class Hub:
                 pass
             assert self.process.poll() is None, self.log.read_text()[-3000:]
             time.sleep(0.5)
-        raise AssertionError(f"the hub did not answer in 90 s:\n{self.log.read_text()[-3000:]}")
+        raise AssertionError(
+            f"the hub did not answer in {within:.0f} s:\n{self.log.read_text()[-3000:]}"
+        )
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=60)
+        """SIGTERM: JupyterHub stops every user's server, then the proxy, then itself."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=180)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=30)
 
     def sign_in(self, user: str, password: str) -> requests.Session | None:
         """A browser's sign-in: the form with its XSRF cookie. None if refused."""
@@ -135,7 +147,9 @@ def run_code(hub: Hub, user: str, token: str, code: str) -> str:
         )
         printed = []
         while True:
-            message = json.loads(await ws.read_message())
+            raw = await ws.read_message()
+            assert raw is not None, f"{user}'s kernel closed its channels"
+            message = json.loads(raw)
             if message.get("parent_header", {}).get("msg_id") != msg_id:
                 continue
             if message["msg_type"] == "stream":
