@@ -6,12 +6,8 @@ once and served on 127.0.0.1. Screenshots land in build/screenshots/ (CI artifac
 
 from __future__ import annotations
 
-import functools
-import http.server
 import os
 import re
-import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
@@ -20,11 +16,10 @@ import nbformat
 import pytest
 import yaml
 
+from tests.browser import CHROMIUM, SCREENSHOTS, chromium, served
 from tests.conftest import invoker
 from tests.factory import add_course, make_repo
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "build" / "screenshots"
 COURSES = {
     "ml1": "Machine Learning, part 1",
     "mr": "Mixed Reality in Industrial Applications",
@@ -32,7 +27,7 @@ COURSES = {
     "ai-intro": "Introduction to Artificial Intelligence",
 }
 
-playwright_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")  # tests/browser.py drives it
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,  # a book built, then 15 s or more per test
@@ -52,33 +47,14 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]
         add_course(root, cid, COURSES[cid])
     result = invoker(root)("build")
     assert result.exit_code == 0, result.output
-    html = root / "book/_build/html"
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(html))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/", root
-    finally:
-        server.shutdown()
+    with served(root / "book/_build/html") as base:
+        yield base, root
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator:
-    with playwright_api.sync_playwright() as pw:
-        instance = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+    with chromium() as instance:
         yield instance
-        instance.close()
 
 
 class Visit:

@@ -20,26 +20,24 @@ each other, so they are one test; each step's screenshot and assertion name the 
 
 from __future__ import annotations
 
-import functools
-import http.server
 import os
 import shutil
 import subprocess
 import tempfile
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.browser import SCREENSHOTS as BROWSER_SCREENSHOTS
+from tests.browser import chromium, served
 from tests.conftest import invoker
 from tests.factory import make_repo
-from tests.hub import PASSWORD, Hub, free_port
+from tests.hub import PASSWORD, Hub
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "build" / "screenshots" / "hub"
-playwright_api = pytest.importorskip("playwright.sync_api")
+SCREENSHOTS = BROWSER_SCREENSHOTS / "hub"
+pytest.importorskip("playwright.sync_api")  # tests/browser.py drives it
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
@@ -80,42 +78,20 @@ def setting(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         del os.environ["AUTOGRADER_HUB_URL"]
     assert built.exit_code == 0, built.output
     assert cli("publish", "demo", "a1", "--exchange", str(exchange)).exit_code == 0
-    html = repo / "book/_build/html"
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(html))
-    book = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
-    threading.Thread(target=book.serve_forever, daemon=True).start()
     hub.start()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     try:
-        yield {
-            "hub": hub,
-            "repo": repo,
-            "exchange": exchange,
-            "book": f"http://127.0.0.1:{book.server_address[1]}/",
-            "cli": cli,
-        }
+        with served(repo / "book/_build/html") as book:
+            yield {"hub": hub, "repo": repo, "exchange": exchange, "book": book, "cli": cli}
     finally:
         hub.stop()
-        book.shutdown()
         shutil.rmtree(place, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator:
-    with playwright_api.sync_playwright() as pw:
-        instance = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+    with chromium() as instance:
         yield instance
-        instance.close()
 
 
 def shot(page, name: str) -> None:
