@@ -204,9 +204,15 @@ def _jupyter_settings(hub: HubPlan) -> Path:
         (folder / "jupyter_server_config.json").write_text(json.dumps(server, indent=1))
         page = {"disabledExtensions": {extension: True for extension in (*hidden, ANNOUNCEMENTS)}}
         (folder / "labconfig" / "page_config.json").write_text(json.dumps(page, indent=1))
-    for folder in (root, *root.rglob("*")):
-        folder.chmod(0o755 if folder.is_dir() else 0o644)
+    readable_by_all(root)
     return root
+
+
+def readable_by_all(folder: Path) -> None:
+    """The hub's folders every user's server reads (settings, lectures): all may read and
+    traverse them, only root writes."""
+    for entry in (folder, *folder.rglob("*")):
+        entry.chmod(0o755 if entry.is_dir() else 0o644)
 
 
 def write_config(hub: HubPlan, extra: Path | None = None, service: list[str] | None = None) -> Path:

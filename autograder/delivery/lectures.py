@@ -17,6 +17,7 @@ import nbformat
 from autograder.course.config import Course
 from autograder.course.errors import AutograderError
 from autograder.course.lecture_notebook import student_notebook
+from autograder.delivery.hub import readable_by_all
 
 
 def lecture_id(path: str) -> str:
@@ -43,6 +44,5 @@ def write_lectures(book: Path, courses: list[Course], folder: Path) -> list[str]
             target.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(notebook, target)
             written.append(lecture_id(path))
-    for entry in (folder, *folder.rglob("*")):
-        entry.chmod(0o755 if entry.is_dir() else 0o644)
+    readable_by_all(folder)
     return written
