@@ -196,15 +196,13 @@ def check_notebook(path: Path, timeout: int | None = None) -> CheckReport:
         interrupt_on_timeout=True,
         resources={"metadata": {"path": str(path.parent.resolve())}},
     )
-    env_before = dict(os.environ)
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    # The kernel's own environment, not the process's: Validate runs this in a thread of
+    # the student's Jupyter server (student/server.py), where os.environ is shared.
+    env = {"OMP_NUM_THREADS": "1", **os.environ}
     try:
-        client.execute()
+        client.execute(env=env)
     except DeadKernelError:
         report.kernel_died = True
-    finally:
-        os.environ.clear()
-        os.environ.update(env_before)
     seen: set[str] = set()
     for cell in reversed(notebook.cells):  # the last copy counts, as in grading
         meta = nbgrader_meta(cell)
